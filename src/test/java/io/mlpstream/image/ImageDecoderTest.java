@@ -1,0 +1,93 @@
+package io.mlpstream.image;
+
+import static io.mlpstream.image.ImageGuardTest.rejection;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.awt.image.BufferedImage;
+import java.util.Arrays;
+import org.junit.jupiter.api.Test;
+
+class ImageDecoderTest {
+
+    private final ImageDecoder decoder = new ImageDecoder();
+
+    @Test
+    void decodesGrayPngExactly() throws Exception {
+        BufferedImage img = decoder.decode(TestImages.png(TestImages.grayPattern(28, 28)));
+        assertThat(img.getType()).isEqualTo(BufferedImage.TYPE_BYTE_GRAY);
+        assertThat(img.getRaster().getSample(5, 9, 0)).isEqualTo(TestImages.grayPatternAt(5, 9));
+    }
+
+    @Test
+    void pngCutInHalfIsCorrupt() {
+        byte[] png = TestImages.firstHalf(TestImages.png(TestImages.grayPattern(64, 64)));
+        ImageRejectedException e = rejection(() -> decoder.decode(png));
+        assertThat(e.reasonCode()).isEqualTo("corrupt");
+        assertThat(e).hasMessageStartingWith("cannot decode PNG 64 x 64 (");
+    }
+
+    @Test
+    void jpegCutInHalfIsCorruptThoughImageIoOnlyWarns() {
+        byte[] jpeg = TestImages.firstHalf(TestImages.jpeg(noise(64, 64), 0.95f));
+        ImageRejectedException e = rejection(() -> decoder.decode(jpeg));
+        assertThat(e.reasonCode()).isEqualTo("corrupt");
+        assertThat(e).hasMessageContaining("JPEG 64 x 64");
+    }
+
+    @Test
+    void jpegMissingOnlyItsEoiMarkerStillDecodes() throws Exception {
+        // ImageIO warns "Truncated File - Missing EOI marker", but every scanline is there; Pillow accepts it too
+        byte[] jpeg = TestImages.jpeg(TestImages.solid(16, 16, 10, 20, 30), 0.95f);
+        byte[] withoutEoi = Arrays.copyOf(jpeg, jpeg.length - 2);
+        BufferedImage img = decoder.decode(withoutEoi);
+        assertThat(img.getWidth()).isEqualTo(16);
+        assertThat(img.getRaster().getSample(8, 8, 0)).isCloseTo(10, org.assertj.core.api.Assertions.within(3));
+    }
+
+    @Test
+    void pngWithScrambledDataIsCorruptNotARuntimeException() {
+        byte[] png = TestImages.png(noise(32, 32));
+        for (int i = 60; i < png.length - 20; i += 3) {
+            png[i] ^= (byte) 0x5A;
+        }
+        assertThat(rejection(() -> decoder.decode(png)).reasonCode()).isEqualTo("corrupt");
+    }
+
+    @Test
+    void jpegWithScrambledDataNeverLeaksARawException() {
+        byte[] jpeg = TestImages.jpeg(noise(32, 32), 0.9f);
+        for (int cut = 4; cut < jpeg.length; cut += 37) {
+            byte[] damaged = Arrays.copyOf(jpeg, cut);
+            try {
+                decoder.decode(damaged);
+            } catch (ImageRejectedException expected) {
+                // fine: any reason
+            } catch (Exception | AssertionError e) {
+                throw new AssertionError("cut at " + cut + " leaked " + e, e);
+            }
+        }
+    }
+
+    @Test
+    void decodes16BitGrayAndGrayAlphaPngs() throws Exception {
+        BufferedImage deep = decoder.decode(TestImages.png(TestImages.gray16(4, 3, 0xABCD)));
+        assertThat(deep.getType()).isEqualTo(BufferedImage.TYPE_USHORT_GRAY);
+        assertThat(deep.getRaster().getSample(3, 2, 0)).isEqualTo(0xABCD);
+
+        BufferedImage grayAlpha = decoder.decode(TestImages.png(TestImages.grayAlpha(5, 4)));
+        assertThat(grayAlpha.getRaster().getNumBands()).isEqualTo(2);
+        assertThat(grayAlpha.getRaster().getSample(4, 3, 0)).isEqualTo(TestImages.grayPatternAt(4, 3));
+        assertThat(grayAlpha.getRaster().getSample(4, 3, 1)).isEqualTo(36);
+    }
+
+    static BufferedImage noise(int w, int h) {
+        BufferedImage img = new BufferedImage(w, h, BufferedImage.TYPE_3BYTE_BGR);
+        java.util.Random random = new java.util.Random(1);
+        for (int y = 0; y < h; y++) {
+            for (int x = 0; x < w; x++) {
+                img.setRGB(x, y, random.nextInt(0x1000000));
+            }
+        }
+        return img;
+    }
+}
