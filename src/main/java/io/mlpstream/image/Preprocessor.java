@@ -1,0 +1,151 @@
+package io.mlpstream.image;
+
+import java.awt.AlphaComposite;
+import java.awt.Graphics2D;
+import java.awt.RenderingHints;
+import java.awt.image.BufferedImage;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.FloatBuffer;
+
+/**
+ * Writes decoded images into a batch tensor as a {@link PreprocessSpec} says: colour conversion,
+ * shorter-side resize, center crop, {@code (pixel / scale - mean[c]) / std[c]} in float, NCHW.
+ * Immutable and thread-safe; writing different slots of one buffer from several threads is fine.
+ */
+public final class Preprocessor {
+
+    private final PreprocessSpec spec;
+    private final Object interpolationHint;
+    /** lut[c * 256 + v] = (v / scale - mean[c]) / std[c], computed in float in that order. */
+    private final float[] lut;
+
+    public Preprocessor(PreprocessSpec spec) {
+        if (spec == null) {
+            throw new NullPointerException("spec");
+        }
+        this.spec = spec;
+        this.interpolationHint = hint(spec.interpolation());
+        this.lut = new float[spec.channels() * 256];
+        for (int c = 0; c < spec.channels(); c++) {
+            for (int v = 0; v < 256; v++) {
+                lut[c * 256 + v] = ((float) v / spec.scale() - spec.mean(c)) / spec.std(c);
+            }
+        }
+    }
+
+    public PreprocessSpec spec() {
+        return spec;
+    }
+
+    public int floatsPerImage() {
+        return spec.floatsPerImage();
+    }
+
+    /** A zeroed direct, native-order buffer for {@code batchSize} images, as ONNX Runtime takes without copying. */
+    public FloatBuffer newBatchBuffer(int batchSize) {
+        if (batchSize <= 0) {
+            throw new IllegalArgumentException("batchSize must be positive, got " + batchSize);
+        }
+        long bytes = 4L * batchSize * floatsPerImage();
+        if (bytes > Integer.MAX_VALUE) {
+            throw new IllegalArgumentException(String.format("a batch of %d x %d floats needs %d bytes, above the"
+                    + " %d a direct buffer can hold", batchSize, floatsPerImage(), bytes, Integer.MAX_VALUE));
+        }
+        return ByteBuffer.allocateDirect((int) bytes).order(ByteOrder.nativeOrder()).asFloatBuffer();
+    }
+
+    /**
+     * Writes {@code image}'s CHW floats at {@code slot * floatsPerImage()} with absolute puts; the buffer's
+     * position and limit are left alone.
+     */
+    public void writeInto(BufferedImage image, FloatBuffer batch, int slot) {
+        int floats = floatsPerImage();
+        long start = (long) slot * floats;
+        if (slot < 0 || start + floats > batch.limit()) {
+            throw new IndexOutOfBoundsException(String.format("slot %d needs floats [%d, %d) but the batch buffer's"
+                            + " limit is %d (room for slots 0..%d)", slot, start, start + floats, batch.limit(),
+                    batch.limit() / floats - 1));
+        }
+        int base = (int) start;
+        int srcW = image.getWidth();
+        int srcH = image.getHeight();
+        BufferedImage source = PixelConversion.canonical(image, spec.color());
+        CenterCrop crop = CenterCrop.of(srcW, srcH, spec.resize(), spec.height(), spec.width());
+        int left = crop.left();
+        int top = crop.top();
+        if (crop.resamples(srcW, srcH)) {
+            source = resizeAndCrop(source, crop);
+            left = 0;
+            top = 0;
+        }
+        if (source.getType() == BufferedImage.TYPE_BYTE_GRAY) {
+            writeGray(new InterleavedBytes(source), left, top, batch, base);
+        } else {
+            writeBgr(new InterleavedBytes(source), left, top, batch, base);
+        }
+    }
+
+    /** Draws the resized image shifted so that only the crop window lands in a height x width target. */
+    private BufferedImage resizeAndCrop(BufferedImage source, CenterCrop crop) {
+        BufferedImage target = new BufferedImage(spec.width(), spec.height(), source.getType());
+        Graphics2D g = target.createGraphics();
+        try {
+            g.setComposite(AlphaComposite.Src);
+            g.setRenderingHint(RenderingHints.KEY_INTERPOLATION, interpolationHint);
+            g.drawImage(source, -crop.left(), -crop.top(), crop.resizedWidth(), crop.resizedHeight(), null);
+        } finally {
+            g.dispose();
+        }
+        return target;
+    }
+
+    private void writeGray(InterleavedBytes gray, int left, int top, FloatBuffer batch, int base) {
+        int h = spec.height();
+        int w = spec.width();
+        int plane = h * w;
+        byte[] data = gray.data();
+        int step = gray.pixelStride();
+        for (int c = 0; c < spec.channels(); c++) {
+            int lutBase = c * 256;
+            int out = base + c * plane;
+            for (int y = 0; y < h; y++) {
+                int in = gray.index(left, top + y, 0);
+                for (int x = 0; x < w; x++, in += step) {
+                    batch.put(out++, lut[lutBase + (data[in] & 0xFF)]);
+                }
+            }
+        }
+    }
+
+    private void writeBgr(InterleavedBytes bgr, int left, int top, FloatBuffer batch, int base) {
+        int h = spec.height();
+        int w = spec.width();
+        int plane = h * w;
+        byte[] data = bgr.data();
+        int step = bgr.pixelStride();
+        int gOff = bgr.index(0, 0, 1) - bgr.index(0, 0, 0);
+        int bOff = bgr.index(0, 0, 2) - bgr.index(0, 0, 0);
+        int out = base;
+        for (int y = 0; y < h; y++) {
+            int in = bgr.index(left, top + y, 0);
+            for (int x = 0; x < w; x++, in += step, out++) {
+                batch.put(out, lut[data[in] & 0xFF]);
+                batch.put(out + plane, lut[256 + (data[in + gOff] & 0xFF)]);
+                batch.put(out + 2 * plane, lut[512 + (data[in + bOff] & 0xFF)]);
+            }
+        }
+    }
+
+    private static Object hint(PreprocessSpec.Interpolation interpolation) {
+        switch (interpolation) {
+            case NEAREST:
+                return RenderingHints.VALUE_INTERPOLATION_NEAREST_NEIGHBOR;
+            case BICUBIC:
+                return RenderingHints.VALUE_INTERPOLATION_BICUBIC;
+            case BILINEAR:
+            default:
+                return RenderingHints.VALUE_INTERPOLATION_BILINEAR;
+        }
+    }
+}
