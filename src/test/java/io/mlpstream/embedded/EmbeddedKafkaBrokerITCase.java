@@ -10,6 +10,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 import java.util.stream.IntStream;
@@ -52,7 +53,8 @@ class EmbeddedKafkaBrokerITCase {
     }
 
     @Test
-    void closeStopsQuicklyAndDeletesTheTemporaryLogDir() {
+    void closeStopsQuicklyAndDeletesTheTemporaryLogDir() throws InterruptedException {
+        Set<Thread> threadsBefore = Thread.getAllStackTraces().keySet();
         EmbeddedKafkaBroker kafka = startTimed(EmbeddedKafkaBroker.builder().build());
         Path logDir = kafka.logDir();
         kafka.createTopics(1, "t");
@@ -64,6 +66,13 @@ class EmbeddedKafkaBrokerITCase {
         System.out.printf("Embedded Kafka broker close: %d ms%n", closeMs);
 
         assertThat(closeMs).isLessThan(10_000); // ~0.5 s expected; only catch hangs
+        Thread.sleep(500);
+        List<String> brokerThreadsLeft = Thread.getAllStackTraces().keySet().stream()
+                .filter(t -> t.isAlive() && !t.isDaemon() && !threadsBefore.contains(t))
+                .map(Thread::getName)
+                .sorted()
+                .collect(Collectors.toList());
+        assertThat(brokerThreadsLeft).as("non-daemon threads the broker left running").isEmpty();
         assertThat(kafka.isRunning()).isFalse();
         assertThat(logDir).doesNotExist();
         kafka.close(); // idempotent
