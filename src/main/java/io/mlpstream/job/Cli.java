@@ -1,0 +1,94 @@
+package io.mlpstream.job;
+
+import io.mlpstream.embedded.Demo;
+import io.mlpstream.model.ModelException;
+
+import org.apache.flink.configuration.ConfigOption;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+
+import java.io.PrintStream;
+import java.util.List;
+
+/**
+ * Command-line entry point.
+ *
+ * <pre>
+ *   demo    [--events N] [--rate PER_SECOND] [--config FILE] [--set key=value]...
+ *   run     --config FILE [--set key=value]...
+ *   options
+ * </pre>
+ */
+public final class Cli {
+    static final String USAGE = "Usage: mlpstream demo [--events N] [--rate R] [--set key=value]... | "
+            + "run --config jobs/digits-tagging.yaml [--set key=value]... | options";
+
+    private Cli() {}
+
+    public static void main(String[] args) {
+        int code = run(args, System.out, System.err);
+        if (code != 0) {
+            System.exit(code);
+        }
+    }
+
+    /** Runs a command; returns the process exit code. User errors are one line on {@code err}, exit code 2. */
+    static int run(String[] args, PrintStream out, PrintStream err) {
+        try {
+            CommandLine cl = CommandLine.parse(args, List.of("events", "rate"));
+            switch (cl.command()) {
+                case "demo" -> {
+                    return Demo.run(cl.config(), cl.overrides(), cl.intFlag("events", Demo.DEFAULT_EVENTS),
+                            cl.intFlag("rate", Demo.DEFAULT_RATE), out);
+                }
+                case "run" -> {
+                    if (cl.config() == null) {
+                        throw new ConfigException("'run' needs --config FILE (e.g. --config jobs/digits-tagging.yaml).");
+                    }
+                    submit(InferenceJobSpec.from(JobConfig.load(cl.config(), cl.overrides())));
+                    return 0;
+                }
+                case "options" -> {
+                    printOptions(out);
+                    return 0;
+                }
+                case "help", "--help", "-h" -> {
+                    out.println(USAGE);
+                    return 0;
+                }
+                default -> throw new ConfigException("Unknown command '" + cl.command() + "'. " + USAGE);
+            }
+        } catch (ConfigException | ModelException e) {
+            err.println("mlpstream: " + e.getMessage());
+            return 2;
+        } catch (Exception e) {
+            err.println("mlpstream: " + e);
+            e.printStackTrace(err);
+            return 1;
+        }
+    }
+
+    /** Checks topics and model, builds the job and runs it in the current environment (a cluster under 'flink run'). */
+    static void submit(InferenceJobSpec spec) {
+        if (spec.checkTopics()) {
+            TopicPreflight.check(spec);
+        }
+        StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
+        InferenceJob.build(env, spec);
+        try {
+            env.execute(spec.jobName());
+        } catch (Exception e) {
+            throw new IllegalStateException("Job '" + spec.jobName() + "' failed", e);
+        }
+    }
+
+    static void printOptions(PrintStream out) {
+        out.println("| option | default | description |");
+        out.println("|---|---|---|");
+        for (ConfigOption<?> o : InferenceJobOptions.all()) {
+            Object def = o.hasDefaultValue() ? o.defaultValue() : "";
+            out.println("| `" + o.key() + "` | `" + def + "` | " + new org.apache.flink.configuration.description.HtmlFormatter().format(o.description()).replace("|", "\\|") + " |");
+        }
+        out.println("| `kafka.properties.<name>` | | Any Kafka client property, passed to source and sinks as is "
+                + "(values may be `${env:NAME}` or `${file:/path}`; secrets are masked in logs). |");
+    }
+}

@@ -1,0 +1,60 @@
+package io.mlpstream.job;
+
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+
+/**
+ * Checks, before the job is submitted, that the broker answers and the four topics exist, so a
+ * mistyped topic or address is one clear line instead of a job that idles or restarts forever.
+ */
+public final class TopicPreflight {
+    private TopicPreflight() {}
+
+    public static void check(InferenceJobSpec spec) {
+        Map<String, Object> props = new HashMap<>(spec.kafkaProperties());
+        props.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, spec.bootstrapServers());
+        props.put(AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, 10_000);
+        props.put(AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, 15_000);
+        Set<String> existing;
+        try (Admin admin = Admin.create(props)) {
+            existing = new TreeSet<>(admin.listTopics().names().get(20, TimeUnit.SECONDS));
+        } catch (TimeoutException e) {
+            throw new ConfigException("Kafka at " + spec.bootstrapServers() + " did not answer within 20 s: check "
+                    + "kafka.bootstrap-servers and that the broker is up (and reachable from here).");
+        } catch (ExecutionException e) {
+            throw new ConfigException("Kafka at " + spec.bootstrapServers() + " refused the topic listing: "
+                    + e.getCause().getMessage() + " (check kafka.bootstrap-servers and kafka.properties.* security settings).");
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new ConfigException("Interrupted while checking the Kafka topics.");
+        } catch (org.apache.kafka.common.KafkaException e) {
+            throw new ConfigException("Cannot connect to Kafka at " + spec.bootstrapServers() + ": " + e.getMessage());
+        }
+        List<String> missing = new ArrayList<>();
+        check(existing, "kafka.input-topic", spec.inputTopic(), missing);
+        check(existing, "kafka.results-topic", spec.resultsTopic(), missing);
+        check(existing, "kafka.dead-letter-topic", spec.deadLetterTopic(), missing);
+        check(existing, "kafka.metrics-topic", spec.metricsTopic(), missing);
+        if (!missing.isEmpty()) {
+            throw new ConfigException(String.join("; ", missing) + " on " + spec.bootstrapServers() + ". Existing topics: "
+                    + (existing.isEmpty() ? "(none)" : String.join(", ", existing))
+                    + ". Create them or fix the option (set kafka.check-topics=false to skip this check).");
+        }
+    }
+
+    private static void check(Set<String> existing, String option, String topic, List<String> missing) {
+        if (!existing.contains(topic)) {
+            missing.add(option + "=" + topic + " does not exist");
+        }
+    }
+}

@@ -1,0 +1,31 @@
+package io.mlpstream.metrics;
+
+import io.mlpstream.operator.Outcome;
+
+import org.apache.flink.api.common.functions.AggregateFunction;
+
+/** Collects the outcomes of a window into {@link LatencySamples}. */
+public final class LatencyAggregate implements AggregateFunction<Outcome, LatencySamples, LatencySamples> {
+    private static final long serialVersionUID = 1L;
+
+    @Override
+    public LatencySamples createAccumulator() {
+        return new LatencySamples();
+    }
+
+    @Override
+    public LatencySamples add(Outcome value, LatencySamples acc) {
+        acc.add(value);
+        return acc;
+    }
+
+    @Override
+    public LatencySamples getResult(LatencySamples acc) {
+        return acc;
+    }
+
+    @Override
+    public LatencySamples merge(LatencySamples a, LatencySamples b) {
+        return a.merge(b);
+    }
+}

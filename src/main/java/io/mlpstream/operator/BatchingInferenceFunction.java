@@ -1,0 +1,163 @@
+package io.mlpstream.operator;
+
+import io.mlpstream.batching.FlushReason;
+import io.mlpstream.batching.MicroBatcher;
+import io.mlpstream.image.ImageDecoder;
+import io.mlpstream.image.ImageGuard;
+import io.mlpstream.image.Preprocessor;
+import io.mlpstream.model.LoadedModel;
+import io.mlpstream.model.ModelSource;
+import io.mlpstream.model.SharedSessions;
+import io.mlpstream.serde.KafkaRecord;
+
+import org.apache.flink.api.common.functions.OpenContext;
+import org.apache.flink.metrics.Counter;
+import org.apache.flink.metrics.MetricGroup;
+import org.apache.flink.streaming.api.functions.async.ResultFuture;
+import org.apache.flink.streaming.api.functions.async.RichAsyncFunction;
+import org.apache.flink.util.concurrent.ExecutorThreadFactory;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.Collections;
+import java.util.List;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * Glue between Flink's async I/O and the pure pieces: {@code asyncInvoke} hands the record to the
+ * {@link MicroBatcher} and returns at once; batches run on this instance's worker threads through
+ * {@link BatchInference} (one ORT run per batch on the JVM-wide shared session), and each record's
+ * future is completed with its {@link Outcome}. A timeout completes with a dead letter instead of
+ * failing the job.
+ *
+ * <p>In-flight records live in AsyncWaitOperator's state and are replayed on restore, so the batcher
+ * keeps no state of its own; re-running inference is deterministic and the transactional sink hides
+ * the duplicates.
+ */
+public class BatchingInferenceFunction extends RichAsyncFunction<KafkaRecord, Outcome> {
+    private static final long serialVersionUID = 1L;
+    private static final Logger LOG = LoggerFactory.getLogger(BatchingInferenceFunction.class);
+
+    private final InferenceSettings settings;
+
+    private transient SharedSessions.Lease lease;
+    private transient ExecutorService workers;
+    private transient ScheduledExecutorService timer;
+    private transient MicroBatcher<Pending> batcher;
+    private transient BatchInference inference;
+    private transient Counter sizeFlushes;
+    private transient Counter timerFlushes;
+    private transient Counter tagged;
+    private transient Counter deadLetters;
+    private transient AtomicLong lastBatchSize;
+
+    /** A record in the batcher and the future that waits for it. */
+    private record Pending(BatchItem item, ResultFuture<Outcome> future) {}
+
+    public BatchingInferenceFunction(InferenceSettings settings) {
+        this.settings = settings;
+    }
+
+    @Override
+    public void open(OpenContext openContext) {
+        int subtask = getRuntimeContext().getTaskInfo().getIndexOfThisSubtask();
+        LoadedModel model = ModelSource.load(settings.model());
+        lease = SharedSessions.acquire(model, settings.device(), settings.intraOpThreads());
+        inference = new BatchInference(
+                lease.runner(),
+                new ImageDecoder(new ImageGuard(settings.maxImagePixels())),
+                new Preprocessor(model.card().preprocessSpec()),
+                settings.topK(),
+                settings.maxBatchSize(),
+                BatchInference::nowEpochMicros);
+        workers = Executors.newFixedThreadPool(
+                settings.maxInFlightBatches(), new ExecutorThreadFactory("mlpstream-batch-" + subtask));
+        timer = Executors.newSingleThreadScheduledExecutor(new ExecutorThreadFactory("mlpstream-batch-timer-" + subtask));
+        batcher = new MicroBatcher<>(
+                settings.maxBatchSize(), settings.maxDelay(), timer, workers, this::runBatch, this::rejected);
+        registerMetrics(getRuntimeContext().getMetricGroup().addGroup("mlpstream"));
+        LOG.info(
+                "Subtask {}: model {} on {}, maxBatchSize={}, maxDelay={}, maxInFlightBatches={}",
+                subtask, model.card().name(), lease.runner().device(), settings.maxBatchSize(), settings.maxDelay(),
+                settings.maxInFlightBatches());
+    }
+
+    private void registerMetrics(MetricGroup group) {
+        sizeFlushes = group.counter("batchesFlushedBySize");
+        timerFlushes = group.counter("batchesFlushedByTimer");
+        tagged = group.counter("imagesTagged");
+        deadLetters = group.counter("deadLetters");
+        lastBatchSize = new AtomicLong();
+        group.gauge("lastBatchSize", lastBatchSize::get);
+    }
+
+    @Override
+    public void asyncInvoke(KafkaRecord record, ResultFuture<Outcome> resultFuture) {
+        batcher.add(new Pending(new BatchItem(record, System.nanoTime(), BatchInference.nowEpochMicros()), resultFuture));
+    }
+
+    private void runBatch(List<Pending> batch, FlushReason reason) {
+        (reason == FlushReason.SIZE ? sizeFlushes : timerFlushes).inc();
+        lastBatchSize.set(batch.size());
+        Outcome[] outcomes;
+        try {
+            outcomes = inference.process(batch.stream().map(Pending::item).toList());
+        } catch (Throwable t) {
+            // never leave a future hanging, never let a worker thread die silently
+            LOG.error("Batch of {} failed as a whole; dead-lettering it", batch.size(), t);
+            for (Pending p : batch) {
+                complete(p, Outcome.deadLetter(DeadLetter.of(p.item().record(), DeadLetter.STAGE_INFERENCE, t)));
+            }
+            return;
+        }
+        for (int i = 0; i < outcomes.length; i++) {
+            complete(batch.get(i), outcomes[i]);
+        }
+    }
+
+    private void complete(Pending p, Outcome outcome) {
+        (outcome.isTagged() ? tagged : deadLetters).inc();
+        p.future().complete(Collections.singleton(outcome));
+    }
+
+    private void rejected(List<Pending> batch, RuntimeException cause) {
+        // only while closing: the operator is going away and its in-flight records are in the checkpoint
+        for (Pending p : batch) {
+            p.future().completeExceptionally(cause);
+        }
+    }
+
+    @Override
+    public void timeout(KafkaRecord record, ResultFuture<Outcome> resultFuture) {
+        resultFuture.complete(Collections.singleton(Outcome.deadLetter(DeadLetter.of(record, DeadLetter.STAGE_TIMEOUT,
+                new TimeoutException("no result within the async timeout; inference is slower than async.timeout allows "
+                        + "(raise async.timeout or lower batch.max-size / batch.max-in-flight)")))));
+    }
+
+    @Override
+    public void close() throws Exception {
+        if (batcher != null) {
+            batcher.close();
+        }
+        if (timer != null) {
+            timer.shutdownNow();
+        }
+        if (workers != null) {
+            workers.shutdown();
+            if (!workers.awaitTermination(30, TimeUnit.SECONDS)) {
+                LOG.warn("Inference workers did not finish within 30 s; interrupting them");
+                workers.shutdownNow();
+            }
+        }
+        if (lease != null) {
+            lease.close();
+            lease = null;
+        }
+    }
+}

@@ -1,0 +1,21 @@
+package io.mlpstream.operator;
+
+import io.mlpstream.model.Device;
+
+import java.io.Serializable;
+import java.time.Duration;
+
+/**
+ * What the inference operator needs to know, shipped with the job graph to every TaskManager.
+ * Validated by the job options' {@code build()}; see {@code InferenceJobOptions} for meanings.
+ */
+public record InferenceSettings(
+        String model,
+        Device device,
+        int intraOpThreads,
+        int maxBatchSize,
+        Duration maxDelay,
+        int maxInFlightBatches,
+        int topK,
+        long maxImagePixels)
+        implements Serializable {}

@@ -1,0 +1,230 @@
+package io.mlpstream.job;
+
+import io.mlpstream.avro.ImageEvent;
+import io.mlpstream.avro.LatencyReport;
+import io.mlpstream.avro.TaggedImage;
+import io.mlpstream.embedded.DigitsDataset;
+import io.mlpstream.embedded.EmbeddedKafkaBroker;
+import io.mlpstream.image.ImageDecoder;
+import io.mlpstream.image.Preprocessor;
+import io.mlpstream.model.Device;
+import io.mlpstream.model.LoadedModel;
+import io.mlpstream.model.ModelSource;
+import io.mlpstream.model.SharedSessions;
+import io.mlpstream.serde.DeadLetterSerializer;
+import io.mlpstream.serde.ImageEventCodec;
+import io.mlpstream.serde.LatencyReportSerializer;
+import io.mlpstream.serde.TaggedImageSerializer;
+import io.mlpstream.testutils.KafkaTestUtils;
+
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.configuration.RestartStrategyOptions;
+import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.apache.flink.test.junit5.MiniClusterExtension;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.header.Header;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+import java.nio.ByteBuffer;
+import java.nio.FloatBuffer;
+import java.nio.charset.StandardCharsets;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * The whole path against a real in-process KRaft broker and a Flink MiniCluster: digit events in,
+ * exactly one read_committed result per event out, each label equal to an offline ORT prediction of
+ * the same image, consistent latency fields, real batching, and bad events in the dead-letter topic.
+ */
+class InferenceJobITCase {
+    private static final int DIGITS = 600;
+    private static final String INPUT = "images";
+    private static final String RESULTS = "tags";
+    private static final String DEAD = "dead-letter";
+    private static final String METRICS = "inference-metrics";
+
+    @RegisterExtension
+    static final MiniClusterExtension FLINK = new MiniClusterExtension(new MiniClusterResourceConfiguration.Builder()
+            .setNumberTaskManagers(1)
+            .setNumberSlotsPerTaskManager(2)
+            .setConfiguration(noRestarts())
+            .build());
+
+    private static EmbeddedKafkaBroker broker;
+
+    private static Configuration noRestarts() {
+        Configuration c = new Configuration();
+        c.set(RestartStrategyOptions.RESTART_STRATEGY, "none");
+        return c;
+    }
+
+    @BeforeAll
+    static void startBroker() {
+        broker = EmbeddedKafkaBroker.builder().build().start();
+        broker.createTopics(2, INPUT, RESULTS, DEAD, METRICS);
+    }
+
+    @AfterAll
+    static void stopBroker() {
+        if (broker != null) {
+            broker.close();
+        }
+    }
+
+    @Test
+    void everyEventIsTaggedOrDeadLetteredExactlyOnce() throws Exception {
+        DigitsDataset digits = DigitsDataset.loadBundled();
+        LoadedModel model = ModelSource.load("mixer-digits");
+        Map<String, String> expectedLabel = new LinkedHashMap<>();
+        Map<String, Integer> trueLabel = new HashMap<>();
+        List<ProducerRecord<byte[], byte[]>> records = new ArrayList<>();
+        Preprocessor pre = new Preprocessor(model.card().preprocessSpec());
+        ImageDecoder decoder = new ImageDecoder();
+        try (SharedSessions.Lease offline = SharedSessions.acquire(model, Device.CPU, 1)) {
+            FloatBuffer one = pre.newBatchBuffer(1);
+            for (int i = 0; i < DIGITS; i++) {
+                int index = (i * 7) % digits.size();
+                byte[] png = digits.png(index);
+                String id = "digit-" + i;
+                pre.writeInto(decoder.decode(png), one, 0);
+                float[] logits = offline.runner().run(one, 1);
+                expectedLabel.put(id, model.card().labels().get(argmax(logits)));
+                trueLabel.put(id, digits.label(index));
+                records.add(record(id, png, "image/png"));
+            }
+        }
+        byte[] png = digits.png(0);
+        byte[] truncated = java.util.Arrays.copyOf(png, png.length / 2);
+        records.add(100, record("corrupt-png", truncated, "image/png"));
+        ProducerRecord<byte[], byte[]> notAvro = new ProducerRecord<>(INPUT, "not-avro".getBytes(StandardCharsets.UTF_8),
+                "this is not an ImageEvent".getBytes(StandardCharsets.UTF_8));
+        notAvro.headers().add("trace-id", "t-42".getBytes(StandardCharsets.UTF_8));
+        records.add(300, notAvro);
+        KafkaTestUtils.produce(broker.bootstrapServers(), records);
+
+        Map<String, String> overrides = new LinkedHashMap<>();
+        overrides.put("kafka.bootstrap-servers", broker.bootstrapServers());
+        overrides.put("kafka.bounded", "true");
+        overrides.put("kafka.starting-offsets", "earliest");
+        overrides.put("kafka.transaction-timeout", "60 s");
+        overrides.put("kafka.transactional-id-prefix", "itcase-" + System.nanoTime());
+        overrides.put("job.parallelism", "2");
+        overrides.put("job.checkpoint-interval", "500 ms");
+        overrides.put("batch.max-size", "16");
+        overrides.put("batch.max-delay", "20 ms");
+        overrides.put("metrics.window", "1 s");
+        overrides.put("model.device", "cpu");
+        InferenceJobSpec spec = InferenceJobSpec.from(JobConfig.load(null, overrides));
+        TopicPreflight.check(spec);
+
+        StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
+        InferenceJob.build(env, spec);
+        long start = System.nanoTime();
+        env.execute("itcase");
+        System.out.printf("%d events through the job in %.1f s%n", records.size(), (System.nanoTime() - start) / 1e9);
+
+        List<ConsumerRecord<byte[], byte[]>> results = KafkaTestUtils.drainAllRecordsFromTopic(broker.bootstrapServers(), RESULTS, true);
+        List<ConsumerRecord<byte[], byte[]>> dead = KafkaTestUtils.drainAllRecordsFromTopic(broker.bootstrapServers(), DEAD, true);
+        List<ConsumerRecord<byte[], byte[]>> metrics = KafkaTestUtils.drainAllRecordsFromTopic(broker.bootstrapServers(), METRICS, true);
+
+        // exactly one result per digit event, each with the offline prediction
+        assertThat(results).hasSize(DIGITS);
+        Set<String> ids = new HashSet<>();
+        int batched = 0;
+        int correct = 0;
+        for (ConsumerRecord<byte[], byte[]> r : results) {
+            TaggedImage t = TaggedImageSerializer.decode(r.value());
+            assertThat(new String(r.key(), StandardCharsets.UTF_8)).isEqualTo(t.getEventId());
+            assertThat(ids.add(t.getEventId())).as("duplicate result for %s", t.getEventId()).isTrue();
+            assertThat(t.getLabels().get(0).getLabel()).as("label of %s", t.getEventId()).isEqualTo(expectedLabel.get(t.getEventId()));
+            assertThat(t.getLabels()).hasSize(3);
+            assertThat(t.getModelName()).isEqualTo("mixer-digits");
+            assertThat(t.getModelSha256()).isEqualTo(model.card().sha256());
+            assertThat(t.getLatency().getInferenceUs()).isPositive();
+            assertThat(t.getLatency().getPreprocessUs()).isPositive();
+            assertThat(t.getLatency().getQueueWaitUs()).isNotNegative();
+            assertThat(t.getLatency().getEndToEndUs()).isGreaterThanOrEqualTo(t.getLatency().getInferenceUs());
+            assertThat(t.getBatchSize()).isBetween(1, 16);
+            batched += t.getBatchSize() > 1 ? 1 : 0;
+            correct += t.getLabels().get(0).getLabel().equals(String.valueOf(trueLabel.get(t.getEventId()))) ? 1 : 0;
+        }
+        assertThat(ids).isEqualTo(expectedLabel.keySet());
+        assertThat(batched).as("results that shared a batch with others").isGreaterThan(DIGITS / 2);
+        System.out.printf("%d tagged (accuracy %.4f), %d in batches > 1, %d dead letters%n",
+                results.size(), correct / (double) DIGITS, batched, dead.size());
+
+        // the two bad events are dead letters with their original bytes and the reason
+        assertThat(dead).hasSize(2);
+        Map<String, ConsumerRecord<byte[], byte[]>> byKey = new HashMap<>();
+        dead.forEach(d -> byKey.put(new String(d.key(), StandardCharsets.UTF_8), d));
+        ConsumerRecord<byte[], byte[]> corrupt = byKey.get("corrupt-png");
+        assertThat(corrupt).isNotNull();
+        assertThat(corrupt.value()).isEqualTo(records.get(100).value());
+        assertThat(header(corrupt, DeadLetterSerializer.STAGE)).isEqualTo("decode");
+        assertThat(header(corrupt, DeadLetterSerializer.EXCEPTION_CLASS)).isEqualTo("io.mlpstream.image.ImageRejectedException");
+        assertThat(header(corrupt, DeadLetterSerializer.EXCEPTION_MESSAGE)).isNotBlank();
+        assertThat(header(corrupt, DeadLetterSerializer.TOPIC)).isEqualTo(INPUT);
+        assertThat(header(corrupt, DeadLetterSerializer.OFFSET)).isNotNull();
+        ConsumerRecord<byte[], byte[]> garbage = byKey.get("not-avro");
+        assertThat(garbage.value()).isEqualTo(notAvro.value());
+        assertThat(header(garbage, DeadLetterSerializer.STAGE)).isEqualTo("deserialize");
+        assertThat(header(garbage, DeadLetterSerializer.EXCEPTION_MESSAGE)).contains("not Avro single-object encoding");
+        assertThat(header(garbage, "trace-id")).isEqualTo("t-42");
+        System.out.println("dead letter: " + header(corrupt, DeadLetterSerializer.EXCEPTION_MESSAGE));
+
+        // latency reports account for every outcome
+        long reported = 0;
+        long reportedDead = 0;
+        for (ConsumerRecord<byte[], byte[]> m : metrics) {
+            LatencyReport report = LatencyReportSerializer.decode(m.value());
+            reported += report.getCount();
+            reportedDead += report.getDeadLetters();
+            assertThat(report.getStages()).hasSize(5);
+        }
+        assertThat(reported).isEqualTo(DIGITS);
+        assertThat(reportedDead).isEqualTo(2);
+
+        assertThat(SharedSessions.openSessions()).as("ORT sessions left open after the job").isZero();
+    }
+
+    private static ProducerRecord<byte[], byte[]> record(String id, byte[] image, String contentType) {
+        ImageEvent event = ImageEvent.newBuilder()
+                .setEventId(id)
+                .setSource("itcase")
+                .setCaptureTime(Instant.now())
+                .setContentType(contentType)
+                .setImage(ByteBuffer.wrap(image))
+                .setModelName(null)
+                .setAttributes(Map.of())
+                .build();
+        return new ProducerRecord<>(INPUT, id.getBytes(StandardCharsets.UTF_8), ImageEventCodec.encode(event));
+    }
+
+    private static int argmax(float[] v) {
+        int best = 0;
+        for (int i = 1; i < v.length; i++) {
+            if (v[i] > v[best]) {
+                best = i;
+            }
+        }
+        return best;
+    }
+
+    private static String header(ConsumerRecord<byte[], byte[]> r, String key) {
+        Header h = r.headers().lastHeader(key);
+        return h == null ? null : new String(h.value(), StandardCharsets.UTF_8);
+    }
+}
