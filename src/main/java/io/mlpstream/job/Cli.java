@@ -1,12 +1,15 @@
 package io.mlpstream.job;
 
 import io.mlpstream.embedded.Demo;
+import io.mlpstream.embedded.DigitEventProducer;
+import io.mlpstream.embedded.DigitsDataset;
 import io.mlpstream.model.ModelException;
 
 import org.apache.flink.configuration.ConfigOption;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 
 import java.io.PrintStream;
+import java.time.Duration;
 import java.util.List;
 
 /**
@@ -15,12 +18,14 @@ import java.util.List;
  * <pre>
  *   demo    [--events N] [--rate PER_SECOND] [--config FILE] [--set key=value]...
  *   run     --config FILE [--set key=value]...
+ *   produce --bootstrap HOST:PORT [--topic T] [--events N] [--rate PER_SECOND]
  *   options
  * </pre>
  */
 public final class Cli {
     static final String USAGE = "Usage: mlpstream demo [--events N] [--rate R] [--set key=value]... | "
-            + "run --config jobs/digits-tagging.yaml [--set key=value]... | options";
+            + "run --config jobs/digits-tagging.yaml [--set key=value]... | "
+            + "produce --bootstrap host:port [--topic images] [--events N] [--rate R] | options";
 
     private Cli() {}
 
@@ -34,7 +39,7 @@ public final class Cli {
     /** Runs a command; returns the process exit code. User errors are one line on {@code err}, exit code 2. */
     static int run(String[] args, PrintStream out, PrintStream err) {
         try {
-            CommandLine cl = CommandLine.parse(args, List.of("events", "rate"));
+            CommandLine cl = CommandLine.parse(args, List.of("events", "rate", "bootstrap", "topic"));
             switch (cl.command()) {
                 case "demo" -> {
                     return Demo.run(cl.config(), cl.overrides(), cl.intFlag("events", Demo.DEFAULT_EVENTS),
@@ -46,6 +51,9 @@ public final class Cli {
                     }
                     submit(InferenceJobSpec.from(JobConfig.load(cl.config(), cl.overrides())));
                     return 0;
+                }
+                case "produce" -> {
+                    return produce(cl, out);
                 }
                 case "options" -> {
                     printOptions(out);
@@ -78,6 +86,30 @@ public final class Cli {
             env.execute(spec.jobName());
         } catch (Exception e) {
             throw new IllegalStateException("Job '" + spec.jobName() + "' failed", e);
+        }
+    }
+
+    /** Sends held-out digits as PNG ImageEvents to a running broker: a load source for a real deployment. */
+    static int produce(CommandLine cl, PrintStream out) throws Exception {
+        String bootstrap = cl.flags().get("bootstrap");
+        if (bootstrap == null) {
+            throw new ConfigException("'produce' needs --bootstrap host:port (the Kafka broker to send digit events to).");
+        }
+        DigitsDataset dataset = DigitsDataset.loadBundled();
+        int events = cl.intFlag("events", dataset.size());
+        String topic = cl.flags().getOrDefault("topic", InferenceJobOptions.INPUT_TOPIC.defaultValue());
+        try (DigitEventProducer producer = DigitEventProducer.builder()
+                .bootstrapServers(bootstrap)
+                .topic(topic)
+                .dataset(dataset)
+                .numEvents(events)
+                .eventsPerSecond(cl.intFlag("rate", Demo.DEFAULT_RATE))
+                .build()
+                .start()) {
+            boolean done = producer.awaitCompletion(Duration.ofSeconds(60 + events));
+            DigitEventProducer.Progress p = producer.progress();
+            out.println("produced to " + topic + " on " + bootstrap + ": " + p);
+            return done && p.failed() == 0 ? 0 : 1;
         }
     }
 

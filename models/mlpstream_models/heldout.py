@@ -1,0 +1,34 @@
+"""Held-out binary format (gzip): b'MLPD', int32 BE N, int32 BE rows, int32 BE cols,
+then N records [label uint8][rows*cols uint8 pixels row-major]; class 0 first."""
+from __future__ import annotations
+
+import gzip
+import io
+import struct
+
+import numpy as np
+
+MAGIC = b"MLPD"
+
+
+def write_heldout(path: str, pixels: np.ndarray, labels: np.ndarray) -> None:
+    n, rows, cols = pixels.shape
+    assert labels.shape == (n,)
+    records = np.concatenate([labels.astype(np.uint8).reshape(n, 1),
+                              pixels.astype(np.uint8).reshape(n, rows * cols)], axis=1)
+    raw = MAGIC + struct.pack(">iii", n, rows, cols) + records.tobytes()
+    # mtime=0 and no file name -> byte-identical output on every run
+    with open(path, "wb") as f, gzip.GzipFile(filename="", mode="wb", fileobj=f, mtime=0, compresslevel=9) as gz:
+        gz.write(raw)
+
+
+def read_heldout(path: str):
+    """Return (pixels uint8 [N, rows, cols], labels uint8 [N])."""
+    with gzip.open(path, "rb") as gz:
+        raw = gz.read()
+    assert raw[:4] == MAGIC, raw[:4]
+    n, rows, cols = struct.unpack(">iii", raw[4:16])
+    rec = rows * cols + 1
+    assert len(raw) == 16 + n * rec, (len(raw), n, rows, cols)
+    arr = np.frombuffer(raw, dtype=np.uint8, offset=16).reshape(n, rec)
+    return arr[:, 1:].reshape(n, rows, cols).copy(), arr[:, 0].copy()
