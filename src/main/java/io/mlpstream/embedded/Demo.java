@@ -8,6 +8,7 @@ import io.mlpstream.model.ModelCard;
 import io.mlpstream.model.ModelSource;
 import io.mlpstream.serde.TaggedImageSerializer;
 
+import org.apache.flink.api.common.JobStatus;
 import org.apache.flink.core.execution.JobClient;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
@@ -41,6 +42,8 @@ public final class Demo {
     public static final int DEFAULT_EVENTS = 0;
     public static final int DEFAULT_RATE = 500;
     private static final Duration PROGRESS_EVERY = Duration.ofSeconds(1);
+    /** Time for tasks to deploy and open their model after the job reports RUNNING. */
+    private static final Duration WARM_UP = Duration.ofSeconds(3);
 
     private Demo() {}
 
@@ -69,6 +72,7 @@ public final class Demo {
             StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
             InferenceJob.build(env, spec);
             JobClient job = env.executeAsync(spec.jobName());
+            awaitRunning(job, out);
             DemoReport report = new DemoReport();
             DigitEventProducer producer = DigitEventProducer.builder()
                     .bootstrapServers(broker.bootstrapServers())
@@ -86,7 +90,7 @@ public final class Demo {
                 while (report.tagged() + report.deadLetters < total && System.nanoTime() < deadline) {
                     for (ConsumerRecord<byte[], byte[]> r : consumer.poll(Duration.ofMillis(200))) {
                         if (r.topic().equals(spec.resultsTopic())) {
-                            report.add(decode(r.value()), System.nanoTime());
+                            report.add(decode(r.value()));
                         } else {
                             report.deadLetters++;
                         }
@@ -103,8 +107,8 @@ public final class Demo {
                 job.cancel().get(30, TimeUnit.SECONDS);
             }
             DigitEventProducer.Progress sent = producer.progress();
-            report.print(out, sent.acked(), sent.sendRatePerSecond(), report.lastResultNanos - start,
-                    card.heldOutAccuracy(), total % dataset.size() == 0, card.name());
+            report.print(out, sent.acked(), sent.sendRatePerSecond(), card.heldOutAccuracy(), total % dataset.size() == 0,
+                    card.name());
             boolean complete = report.tagged() + report.deadLetters == total;
             if (!complete) {
                 out.printf(Locale.ROOT, "Not every event was accounted for within the time limit (%d of %d).%n",
@@ -112,6 +116,19 @@ public final class Demo {
             }
             return complete ? 0 : 1;
         }
+    }
+
+    /** Waits until the job runs and its operators have opened, so the figures measure the pipeline, not its start. */
+    private static void awaitRunning(JobClient job, PrintStream out) throws Exception {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        while (job.getJobStatus().get() != JobStatus.RUNNING) {
+            if (System.nanoTime() > deadline || job.getJobStatus().get().isGloballyTerminalState()) {
+                throw new IllegalStateException("The job did not start: " + job.getJobStatus().get());
+            }
+            Thread.sleep(100);
+        }
+        Thread.sleep(WARM_UP.toMillis());
+        out.println("Job running; producing.");
     }
 
     private static DigitsDataset loadDataset() {

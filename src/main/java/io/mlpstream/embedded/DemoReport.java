@@ -18,10 +18,10 @@ final class DemoReport {
     private long batchSizeSum;
     private int maxBatch;
     int deadLetters;
-    long firstResultNanos;
-    long lastResultNanos;
+    private long firstCaptureMs = Long.MAX_VALUE;
+    private long lastProcessedMs = Long.MIN_VALUE;
 
-    void add(TaggedImage t, long nowNanos) {
+    void add(TaggedImage t) {
         if (tagged == endToEnd.length) {
             endToEnd = Arrays.copyOf(endToEnd, tagged * 2);
             inference = Arrays.copyOf(inference, tagged * 2);
@@ -40,10 +40,8 @@ final class DemoReport {
                 correct++;
             }
         }
-        if (firstResultNanos == 0) {
-            firstResultNanos = nowNanos;
-        }
-        lastResultNanos = nowNanos;
+        firstCaptureMs = Math.min(firstCaptureMs, t.getCaptureTime().toEpochMilli());
+        lastProcessedMs = Math.max(lastProcessedMs, t.getProcessedAt().toEpochMilli());
     }
 
     int tagged() {
@@ -54,12 +52,11 @@ final class DemoReport {
         return withTruth == 0 ? Double.NaN : (double) correct / withTruth;
     }
 
-    void print(PrintStream out, long produced, double producedPerSecond, long elapsedNanos, Double cardAccuracy,
-            boolean fullPasses, String model) {
+    void print(PrintStream out, long produced, double producedPerSecond, Double cardAccuracy, boolean fullPasses, String model) {
         Percentiles e2e = new Percentiles(endToEnd, tagged);
         Percentiles inf = new Percentiles(inference, tagged);
         Percentiles queue = new Percentiles(queueWait, tagged);
-        double seconds = elapsedNanos / 1e9;
+        double seconds = tagged == 0 ? 0 : (lastProcessedMs - firstCaptureMs) / 1000.0;
         out.println();
         out.println("=== mlpstream demo summary ===");
         out.printf(Locale.ROOT, "model                 %s%n", model);
@@ -67,8 +64,8 @@ final class DemoReport {
         out.printf(Locale.ROOT, "images tagged         %d%n", tagged);
         out.printf(Locale.ROOT, "dead letters          %d%n", deadLetters);
         out.printf(Locale.ROOT, "unaccounted           %d%n", produced - tagged - deadLetters);
-        out.printf(Locale.ROOT, "throughput            %.0f images/s over %.2f s (first event sent to last result read)%n",
-                tagged / Math.max(seconds, 1e-9), seconds);
+        out.printf(Locale.ROOT, "throughput            %.0f images/s over %.2f s (first event created to last result ready)%n",
+                tagged / Math.max(seconds, 1e-3), seconds);
         out.printf(Locale.ROOT, "end-to-end latency    p50 %s  p95 %s  p99 %s  max %s%n", ms(e2e.at(50)), ms(e2e.at(95)),
                 ms(e2e.at(99)), ms(e2e.max()));
         out.printf(Locale.ROOT, "batch inference       p50 %s  p99 %s%n", ms(inf.at(50)), ms(inf.at(99)));

@@ -77,8 +77,10 @@ public final class InferenceJobOptions {
             .withDescription("auto (CUDA when the gpu build finds a GPU, else CPU), cpu, or cuda:N.");
     public static final ConfigOption<Integer> INTRA_OP_THREADS = ConfigOptions.key("model.intra-op-threads")
             .intType()
-            .defaultValue(0)
-            .withDescription("ONNX Runtime intra-op threads of the shared session; 0 = one per core.");
+            .defaultValue(1)
+            .withDescription("ONNX Runtime intra-op threads per model run; 0 = one per core. Every subtask runs up to "
+                    + "batch.max-in-flight batches at once on the shared session, so keep parallelism x max-in-flight x threads "
+                    + "near the core count.");
 
     public static final ConfigOption<Integer> MAX_BATCH_SIZE = ConfigOptions.key("batch.max-size")
             .intType()
