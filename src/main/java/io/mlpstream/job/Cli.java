@@ -7,6 +7,7 @@ import io.mlpstream.model.ModelException;
 
 import org.apache.flink.configuration.ConfigOption;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.apache.flink.util.TimeUtils;
 
 import java.io.PrintStream;
 import java.time.Duration;
@@ -117,7 +118,7 @@ public final class Cli {
         out.println("| option | default | description |");
         out.println("|---|---|---|");
         for (ConfigOption<?> o : InferenceJobOptions.all()) {
-            Object def = o.hasDefaultValue() ? o.defaultValue() : "";
+            Object def = !o.hasDefaultValue() ? "" : o.defaultValue() instanceof Duration d ? TimeUtils.formatWithHighestUnit(d) : o.defaultValue();
             out.println("| `" + o.key() + "` | `" + def + "` | " + new org.apache.flink.configuration.description.HtmlFormatter().format(o.description()).replace("|", "\\|") + " |");
         }
         out.println("| `kafka.properties.<name>` | | Any Kafka client property, passed to source and sinks as is "

@@ -32,6 +32,10 @@ public final class TopicPreflight {
             throw new ConfigException("Kafka at " + spec.bootstrapServers() + " did not answer within 20 s: check "
                     + "kafka.bootstrap-servers and that the broker is up (and reachable from here).");
         } catch (ExecutionException e) {
+            if (e.getCause() instanceof org.apache.kafka.common.errors.TimeoutException) {
+                throw new ConfigException("Kafka at " + spec.bootstrapServers() + " did not answer: check kafka.bootstrap-servers, "
+                        + "that the broker is up and reachable from here, and kafka.properties.security.protocol.");
+            }
             throw new ConfigException("Kafka at " + spec.bootstrapServers() + " refused the topic listing: "
                     + e.getCause().getMessage() + " (check kafka.bootstrap-servers and kafka.properties.* security settings).");
         } catch (InterruptedException e) {
