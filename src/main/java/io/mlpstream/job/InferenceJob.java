@@ -56,8 +56,28 @@ public final class InferenceJob {
 
     private InferenceJob() {}
 
+    /** How records become outcomes; the default is the micro-batching async operator. */
+    @FunctionalInterface
+    public interface InferenceStage extends java.io.Serializable {
+        SingleOutputStreamOperator<Outcome> apply(DataStream<KafkaRecord> records, InferenceJobSpec spec);
+    }
+
+    /** The production inference stage: {@link BatchingInferenceFunction} under Flink's async I/O operator. */
+    public static final InferenceStage MICRO_BATCHED_ASYNC = (records, spec) -> {
+        BatchingInferenceFunction function = new BatchingInferenceFunction(spec.inference());
+        long timeoutMs = spec.asyncTimeout().toMillis();
+        return spec.ordered()
+                ? AsyncDataStream.orderedWait(records, function, timeoutMs, TimeUnit.MILLISECONDS, spec.asyncCapacity())
+                : AsyncDataStream.unorderedWait(records, function, timeoutMs, TimeUnit.MILLISECONDS, spec.asyncCapacity());
+    };
+
     /** Adds the job to {@code env}; checks the model on the client first so a bad model fails before submission. */
     public static void build(StreamExecutionEnvironment env, InferenceJobSpec spec) {
+        build(env, spec, MICRO_BATCHED_ASYNC);
+    }
+
+    /** The same job around another inference stage (benchmark baselines compare against the production one). */
+    public static void build(StreamExecutionEnvironment env, InferenceJobSpec spec, InferenceStage stage) {
         String modelName = ModelSource.load(spec.inference().model()).card().name();
         if (spec.parallelism() > 0) {
             env.setParallelism(spec.parallelism());
@@ -72,12 +92,8 @@ public final class InferenceJob {
         DataStream<KafkaRecord> records = env.fromSource(source(spec), WatermarkStrategy.noWatermarks(), "kafka: " + spec.inputTopic())
                 .uid(UID_SOURCE);
 
-        BatchingInferenceFunction function = new BatchingInferenceFunction(spec.inference());
-        long timeoutMs = spec.asyncTimeout().toMillis();
-        SingleOutputStreamOperator<Outcome> outcomes = spec.ordered()
-                ? AsyncDataStream.orderedWait(records, function, timeoutMs, TimeUnit.MILLISECONDS, spec.asyncCapacity())
-                : AsyncDataStream.unorderedWait(records, function, timeoutMs, TimeUnit.MILLISECONDS, spec.asyncCapacity());
-        outcomes.uid(UID_INFERENCE).name("micro-batched inference: " + modelName);
+        SingleOutputStreamOperator<Outcome> outcomes = stage.apply(records, spec);
+        outcomes.uid(UID_INFERENCE).name("inference: " + modelName);
 
         SingleOutputStreamOperator<TaggedResult> tagged = outcomes.process(new OutcomeRouter()).uid(UID_ROUTER).name("route outcomes");
         tagged.sinkTo(sink(spec, "results", new TaggedImageSerializer(spec.resultsTopic())))

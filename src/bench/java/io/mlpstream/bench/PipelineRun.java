@@ -1,0 +1,211 @@
+package io.mlpstream.bench;
+
+import io.mlpstream.avro.ImageEvent;
+import io.mlpstream.avro.TaggedImage;
+import io.mlpstream.embedded.EmbeddedKafkaBroker;
+import io.mlpstream.job.InferenceJobSpec;
+import io.mlpstream.job.JobConfig;
+import io.mlpstream.metrics.Percentiles;
+import io.mlpstream.serde.ImageEventCodec;
+import io.mlpstream.serde.TaggedImageSerializer;
+import io.mlpstream.testutils.KafkaTestUtils;
+
+import org.apache.flink.api.common.JobStatus;
+import org.apache.flink.core.execution.JobClient;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
+import java.util.function.BiConsumer;
+
+/**
+ * One run of a tagging job against the embedded broker: N events either preloaded (maximum
+ * throughput) or offered at a fixed rate (latency under load), the job on a local MiniCluster,
+ * results read read_committed until every event is accounted for. Figures come from the results'
+ * own timestamps, not from start-up or checkpoint visibility.
+ */
+final class PipelineRun {
+    private static int runs;
+
+    /** What one run measured. Latencies in µs. */
+    record Result(int events, int tagged, int deadLetters, double throughput, long e2eP50, long e2eP95, long e2eP99,
+            long inferenceP99, double meanBatch, double offeredRate, long[] e2eSamples) {}
+
+    private PipelineRun() {}
+
+    /**
+     * @param rate events per second offered; 0 = preload all events, then start the job
+     * @param jobBuilder adds the job to the environment (the batched pipeline or a baseline)
+     */
+    static Result run(EmbeddedKafkaBroker broker, BenchInputs.Inputs inputs, int events, double rate,
+            Map<String, String> options, BiConsumer<StreamExecutionEnvironment, InferenceJobSpec> jobBuilder) throws Exception {
+        int n = ++runs;
+        String in = "bench-in-" + n;
+        String out = "bench-out-" + n;
+        String dead = "bench-dead-" + n;
+        String metrics = "bench-metrics-" + n;
+        broker.createTopics(2, in, out, dead, metrics);
+        Map<String, String> o = new LinkedHashMap<>(options);
+        o.put("kafka.bootstrap-servers", broker.bootstrapServers());
+        o.put("kafka.input-topic", in);
+        o.put("kafka.results-topic", out);
+        o.put("kafka.dead-letter-topic", dead);
+        o.put("kafka.metrics-topic", metrics);
+        o.put("kafka.starting-offsets", "earliest");
+        o.put("kafka.transactional-id-prefix", "bench-" + n + "-" + System.nanoTime());
+        o.put("kafka.transaction-timeout", "5 min");
+        o.putIfAbsent("job.checkpoint-interval", "1 s");
+        o.putIfAbsent("job.parallelism", "2");
+        InferenceJobSpec spec = InferenceJobSpec.from(JobConfig.load(null, o));
+
+        try (KafkaProducer<byte[], byte[]> producer = producer(broker.bootstrapServers())) {
+            if (rate <= 0) {
+                for (int i = 0; i < events; i++) {
+                    producer.send(record(in, inputs, i));
+                }
+                producer.flush();
+            }
+            StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
+            jobBuilder.accept(env, spec);
+            JobClient job = env.executeAsync("bench-" + n);
+            try {
+                awaitRunning(job);
+                Thread feeder = null;
+                if (rate > 0) {
+                    feeder = new Thread(() -> feed(producer, in, inputs, events, rate), "bench-feeder");
+                    feeder.start();
+                }
+                Result result = collect(broker.bootstrapServers(), out, dead, events, rate,
+                        Duration.ofSeconds(180 + (long) (rate > 0 ? events / rate : 0)));
+                if (feeder != null) {
+                    feeder.join();
+                }
+                return result;
+            } finally {
+                job.cancel().get(60, TimeUnit.SECONDS);
+            }
+        }
+    }
+
+    private static void awaitRunning(JobClient job) throws Exception {
+        while (job.getJobStatus().get() != JobStatus.RUNNING) {
+            if (job.getJobStatus().get().isGloballyTerminalState()) {
+                throw new IllegalStateException("benchmark job ended: " + job.getJobStatus().get());
+            }
+            Thread.sleep(100);
+        }
+        Thread.sleep(3_000); // tasks deploy and open the model
+    }
+
+    private static void feed(KafkaProducer<byte[], byte[]> producer, String topic, BenchInputs.Inputs inputs, int events, double rate) {
+        // open-loop schedule: event i is due at start + i / rate, whatever happened before (no drift)
+        long start = System.nanoTime();
+        for (int i = 0; i < events; i++) {
+            long due = start + (long) (i * 1e9 / rate);
+            long wait;
+            while ((wait = due - System.nanoTime()) > 0) {
+                LockSupport.parkNanos(wait);
+            }
+            producer.send(record(topic, inputs, i));
+        }
+        producer.flush();
+    }
+
+    private static ProducerRecord<byte[], byte[]> record(String topic, BenchInputs.Inputs inputs, int i) {
+        String id = "e-" + i;
+        ImageEvent event = ImageEvent.newBuilder()
+                .setEventId(id)
+                .setSource("bench")
+                .setCaptureTime(Instant.now())
+                .setContentType(inputs.contentType())
+                .setImage(ByteBuffer.wrap(inputs.images().get(i % inputs.images().size())))
+                .setModelName(null)
+                .setAttributes(Map.of())
+                .build();
+        return new ProducerRecord<>(topic, id.getBytes(StandardCharsets.UTF_8), ImageEventCodec.encode(event));
+    }
+
+    private static Result collect(String bootstrap, String out, String dead, int events, double rate, Duration limit) throws Exception {
+        long[] processedAt = new long[events];
+        long[] e2e = new long[events];
+        long[] inference = new long[events];
+        long batchSum = 0;
+        int tagged = 0;
+        int deadLetters = 0;
+        long deadline = System.nanoTime() + limit.toNanos();
+        try (KafkaConsumer<byte[], byte[]> consumer = consumer(bootstrap, out, dead)) {
+            while (tagged + deadLetters < events && System.nanoTime() < deadline) {
+                for (ConsumerRecord<byte[], byte[]> r : consumer.poll(Duration.ofMillis(200))) {
+                    if (!r.topic().equals(out)) {
+                        deadLetters++;
+                        continue;
+                    }
+                    TaggedImage t = TaggedImageSerializer.decode(r.value());
+                    if (tagged < events) {
+                        processedAt[tagged] = t.getProcessedAt().toEpochMilli();
+                        e2e[tagged] = t.getLatency().getEndToEndUs();
+                        inference[tagged] = t.getLatency().getInferenceUs();
+                    }
+                    batchSum += t.getBatchSize();
+                    tagged++;
+                }
+            }
+        }
+        if (tagged + deadLetters < events) {
+            throw new IllegalStateException("only " + (tagged + deadLetters) + " of " + events + " events came back within " + limit);
+        }
+        // steady state: the middle 80 % of results by completion time, so start-up and drain do not count
+        long[] sorted = Arrays.copyOf(processedAt, tagged);
+        Arrays.sort(sorted);
+        int lo = tagged / 10;
+        int hi = tagged - 1 - tagged / 10;
+        double throughput = (hi - lo) / Math.max(1e-3, (sorted[hi] - sorted[lo]) / 1000.0);
+        // latency: skip the first 10 % of events (warm-up) when a rate was offered
+        int skip = rate > 0 ? tagged / 10 : 0;
+        Percentiles lat = new Percentiles(Arrays.copyOfRange(e2e, skip, tagged), tagged - skip);
+        Percentiles inf = new Percentiles(Arrays.copyOfRange(inference, skip, tagged), tagged - skip);
+        return new Result(events, tagged, deadLetters, throughput, lat.at(50), lat.at(95), lat.at(99), inf.at(99),
+                (double) batchSum / Math.max(1, tagged), rate, Arrays.copyOfRange(e2e, skip, tagged));
+    }
+
+    private static KafkaProducer<byte[], byte[]> producer(String bootstrap) {
+        Properties p = KafkaTestUtils.producerProperties(bootstrap);
+        p.put("linger.ms", "5");
+        p.put("batch.size", "262144");
+        p.put("max.request.size", "10485760");
+        return new KafkaProducer<>(p, new ByteArraySerializer(), new ByteArraySerializer());
+    }
+
+    private static KafkaConsumer<byte[], byte[]> consumer(String bootstrap, String... topics) {
+        Properties p = new Properties();
+        p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+        p.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+        p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
+        KafkaConsumer<byte[], byte[]> c = new KafkaConsumer<>(p, new ByteArrayDeserializer(), new ByteArrayDeserializer());
+        List<TopicPartition> parts = new ArrayList<>();
+        for (String t : topics) {
+            c.partitionsFor(t).forEach(pi -> parts.add(new TopicPartition(t, pi.partition())));
+        }
+        c.assign(parts);
+        c.seekToBeginning(parts);
+        return c;
+    }
+}
