@@ -15,11 +15,13 @@ import org.apache.flink.metrics.Counter;
 import org.apache.flink.metrics.MetricGroup;
 import org.apache.flink.streaming.api.functions.async.ResultFuture;
 import org.apache.flink.streaming.api.functions.async.RichAsyncFunction;
+import org.apache.flink.util.Preconditions;
 import org.apache.flink.util.concurrent.ExecutorThreadFactory;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.io.Serializable;
 import java.util.Collections;
 import java.util.List;
 import java.util.concurrent.ExecutorService;
@@ -45,6 +47,7 @@ public class BatchingInferenceFunction extends RichAsyncFunction<KafkaRecord, Ou
     private static final Logger LOG = LoggerFactory.getLogger(BatchingInferenceFunction.class);
 
     private final InferenceSettings settings;
+    private final BatchHook hook;
 
     private transient SharedSessions.Lease lease;
     private transient ExecutorService workers;
@@ -60,8 +63,24 @@ public class BatchingInferenceFunction extends RichAsyncFunction<KafkaRecord, Ou
     /** A record in the batcher and the future that waits for it. */
     private record Pending(BatchItem item, ResultFuture<Outcome> future) {}
 
+    /**
+     * Test seam: called on the worker thread with each batch just before it is inferred, so a test can
+     * hold a batch "running" (e.g. on a latch) while the real model still does the work afterwards.
+     */
+    @FunctionalInterface
+    interface BatchHook extends Serializable {
+        BatchHook NONE = batch -> {};
+
+        void beforeInference(List<BatchItem> batch) throws InterruptedException;
+    }
+
     public BatchingInferenceFunction(InferenceSettings settings) {
-        this.settings = settings;
+        this(settings, BatchHook.NONE);
+    }
+
+    BatchingInferenceFunction(InferenceSettings settings, BatchHook hook) {
+        this.settings = Preconditions.checkNotNull(settings);
+        this.hook = Preconditions.checkNotNull(hook);
     }
 
     @Override
@@ -107,7 +126,9 @@ public class BatchingInferenceFunction extends RichAsyncFunction<KafkaRecord, Ou
         lastBatchSize.set(batch.size());
         Outcome[] outcomes;
         try {
-            outcomes = inference.process(batch.stream().map(Pending::item).toList());
+            List<BatchItem> items = batch.stream().map(Pending::item).toList();
+            hook.beforeInference(items);
+            outcomes = inference.process(items);
         } catch (Throwable t) {
             // never leave a future hanging, never let a worker thread die silently
             LOG.error("Batch of {} failed as a whole; dead-lettering it", batch.size(), t);
@@ -127,10 +148,12 @@ public class BatchingInferenceFunction extends RichAsyncFunction<KafkaRecord, Ou
     }
 
     private void rejected(List<Pending> batch, RuntimeException cause) {
-        // only while closing: the operator is going away and its in-flight records are in the checkpoint
-        for (Pending p : batch) {
-            p.future().completeExceptionally(cause);
-        }
+        // Only while closing (our executors are shut down in close() alone): the operator is going away and
+        // these records are in its last snapshot, to be replayed on restore. Completing them exceptionally
+        // would make AsyncWaitOperator fail the task (Environment.failExternally), e.g. at the end of a
+        // stop-with-savepoint without drain, which does not wait for in-flight records. Leave them pending.
+        LOG.debug("Operator closing with {} records in an unsent batch; they are replayed from the snapshot ({})",
+                batch.size(), cause.getMessage());
     }
 
     @Override

@@ -78,10 +78,12 @@ class InferenceJobITCase {
     }
 
     @AfterAll
-    static void stopBroker() {
+    static void stopBrokerAndCheckForLeaks() {
         if (broker != null) {
             broker.close();
         }
+        KafkaTestUtils.assertNoKafkaClientThreadsLeft();
+        assertThat(SharedSessions.openSessions()).as("ORT sessions left open after the job").isZero();
     }
 
     @Test

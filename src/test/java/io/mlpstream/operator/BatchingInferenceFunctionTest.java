@@ -1,0 +1,312 @@
+package io.mlpstream.operator;
+
+import io.mlpstream.embedded.DigitsDataset;
+import io.mlpstream.model.Device;
+import io.mlpstream.model.ModelException;
+import io.mlpstream.model.ModelSource;
+import io.mlpstream.model.SharedSessions;
+import io.mlpstream.serde.KafkaRecord;
+import io.mlpstream.testutils.OnnxProtobuf;
+import io.mlpstream.testutils.TestEvents;
+
+import org.apache.flink.api.common.serialization.SerializerConfigImpl;
+import org.apache.flink.api.common.typeinfo.TypeInformation;
+import org.apache.flink.api.common.typeutils.TypeSerializer;
+import org.apache.flink.runtime.checkpoint.OperatorSubtaskState;
+import org.apache.flink.streaming.api.datastream.AsyncDataStream;
+import org.apache.flink.streaming.api.operators.async.AsyncWaitOperatorFactory;
+import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
+import org.apache.flink.streaming.util.OneInputStreamOperatorTestHarness;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+/**
+ * {@link BatchingInferenceFunction} inside Flink's real {@code AsyncWaitOperator} (operator test harness)
+ * with the bundled model: records buffered in a partly filled batch and records of a batch that is
+ * running survive snapshot/restore exactly once; timeouts win over late results; a bad model fails
+ * {@code open()} without leaving a session behind.
+ */
+class BatchingInferenceFunctionTest {
+    private static final long NO_TIMEOUT_MS = TimeUnit.MINUTES.toMillis(10);
+    private static final Duration HOLD = Duration.ofHours(1);
+
+    private static DigitsDataset digits;
+
+    @TempDir
+    Path dir;
+
+    @BeforeAll
+    static void loadDigits() throws IOException {
+        digits = DigitsDataset.loadBundled();
+    }
+
+    @AfterEach
+    void noSessionLeft() {
+        assertThat(SharedSessions.openSessions()).as("ORT sessions left open").isZero();
+    }
+
+    private static InferenceSettings settings(String model, int maxBatchSize, Duration maxDelay, int inFlight) {
+        return new InferenceSettings(model, Device.CPU, 1, maxBatchSize, maxDelay, inFlight, 3, 89_478_485L);
+    }
+
+    private static OneInputStreamOperatorTestHarness<KafkaRecord, Outcome> harness(
+            BatchingInferenceFunction function, long timeoutMs) throws Exception {
+        TypeSerializer<KafkaRecord> serializer =
+                TypeInformation.of(KafkaRecord.class).createSerializer(new SerializerConfigImpl());
+        return new OneInputStreamOperatorTestHarness<>(
+                new AsyncWaitOperatorFactory<>(function, timeoutMs, 64, AsyncDataStream.OutputMode.UNORDERED), serializer);
+    }
+
+    private static KafkaRecord digitRecord(int i) {
+        byte[] value = TestEvents.encoded("digit-" + i, digits.png(i), "image/png");
+        return new KafkaRecord("images", 0, i, System.currentTimeMillis(), ("digit-" + i).getBytes(StandardCharsets.UTF_8),
+                value, new ArrayList<>());
+    }
+
+    private static List<String> referenceLabels(int n) {
+        List<byte[]> images = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            images.add(digits.png(i));
+        }
+        return TestEvents.referenceLabels(images);
+    }
+
+    @SuppressWarnings("unchecked")
+    private static List<Outcome> outcomes(OneInputStreamOperatorTestHarness<KafkaRecord, Outcome> h) {
+        List<Outcome> out = new ArrayList<>();
+        for (Object o : h.getOutput()) {
+            if (o instanceof StreamRecord<?> r) {
+                out.add(((StreamRecord<Outcome>) r).getValue());
+            }
+        }
+        return out;
+    }
+
+    /** Blocks every batch of the first operator instance on a latch; says when the first one is held. */
+    static final class LatchHook implements BatchingInferenceFunction.BatchHook {
+        private static final long serialVersionUID = 1L;
+        // static: the hook is serialized with the function; the test and the worker share these
+        static volatile CountDownLatch entered;
+        static volatile CountDownLatch release;
+
+        static void reset() {
+            entered = new CountDownLatch(1);
+            release = new CountDownLatch(1);
+        }
+
+        @Override
+        public void beforeInference(List<BatchItem> batch) throws InterruptedException {
+            entered.countDown();
+            release.await();
+        }
+    }
+
+    @Test
+    void recordsBufferedAndRunningAtASnapshotAreEmittedExactlyOnceAfterRestore() throws Exception {
+        int maxBatch = 4;
+        int running = maxBatch;
+        int buffered = 3;
+        int n = running + buffered;
+        List<String> expected = referenceLabels(n);
+        LatchHook.reset();
+
+        OperatorSubtaskState snapshot;
+        OneInputStreamOperatorTestHarness<KafkaRecord, Outcome> first =
+                harness(new BatchingInferenceFunction(settings(TestEvents.MODEL, maxBatch, HOLD, 1), new LatchHook()), NO_TIMEOUT_MS);
+        try {
+            first.open();
+            for (int i = 0; i < running; i++) {
+                first.processElement(new StreamRecord<>(digitRecord(i), i));
+            }
+            assertThat(LatchHook.entered.await(30, TimeUnit.SECONDS)).as("the full batch reached the model").isTrue();
+            for (int i = running; i < n; i++) {
+                first.processElement(new StreamRecord<>(digitRecord(i), i)); // a partly filled batch, held by max-delay
+            }
+            snapshot = first.snapshot(1L, 1L);
+            assertThat(outcomes(first)).as("nothing emitted before the snapshot").isEmpty();
+        } finally {
+            LatchHook.release.countDown(); // the old instance may finish its batch: its output is discarded, as after a failover
+            first.close();
+        }
+
+        // a fresh instance from the snapshot, as after a failover; a short max-delay lets the remainder leave
+        OneInputStreamOperatorTestHarness<KafkaRecord, Outcome> restored =
+                harness(new BatchingInferenceFunction(settings(TestEvents.MODEL, maxBatch, Duration.ofMillis(20), 1)), NO_TIMEOUT_MS);
+        List<Outcome> out;
+        try {
+            restored.initializeState(snapshot);
+            restored.open();
+            restored.endInput();
+            out = outcomes(restored);
+        } finally {
+            restored.close();
+        }
+
+        Map<String, Integer> seen = new HashMap<>();
+        for (Outcome o : out) {
+            assertThat(o.isTagged()).as("outcome %s", o).isTrue();
+            seen.merge(o.tagged.eventId, 1, Integer::sum);
+        }
+        int lost = 0;
+        int duplicated = 0;
+        for (int i = 0; i < n; i++) {
+            int count = seen.getOrDefault("digit-" + i, 0);
+            lost += count == 0 ? 1 : 0;
+            duplicated += Math.max(0, count - 1);
+        }
+        System.out.printf("%d records in flight (%d buffered, %d running) across snapshot/restore: %d emitted, %d lost, %d duplicated%n",
+                n, buffered, running, out.size(), lost, duplicated);
+        assertThat(lost).isZero();
+        assertThat(duplicated).isZero();
+        assertThat(out).hasSize(n);
+        for (Outcome o : out) {
+            int i = Integer.parseInt(o.tagged.eventId.substring("digit-".length()));
+            assertThat(o.tagged.topLabel()).as("label of %s", o.tagged.eventId).isEqualTo(expected.get(i));
+            assertThat(o.tagged.inputOffset).isEqualTo(i);
+        }
+    }
+
+    @Test
+    void closingWithAPartlyFilledBatchDoesNotFailTheTask() throws Exception {
+        OneInputStreamOperatorTestHarness<KafkaRecord, Outcome> h =
+                harness(new BatchingInferenceFunction(settings(TestEvents.MODEL, 4, HOLD, 1)), NO_TIMEOUT_MS);
+        List<Throwable> taskFailures = new ArrayList<>();
+        h.getEnvironment().setExternalFailureCauseConsumer(taskFailures::add);
+        h.open();
+        h.processElement(new StreamRecord<>(digitRecord(0), 0));
+        h.processElement(new StreamRecord<>(digitRecord(1), 1));
+        // as on cancel, failover or stop-with-savepoint without drain: the two records are in the last snapshot
+        h.close();
+        assertThat(taskFailures)
+                .as("closing the operator must not report a task failure for records still in the batcher")
+                .isEmpty();
+    }
+
+    @Test
+    void aTimedOutRecordIsDeadLetteredOnceAndItsLateResultIsDropped() throws Exception {
+        long timeoutMs = 1_000;
+        LatchHook.reset();
+        OneInputStreamOperatorTestHarness<KafkaRecord, Outcome> h =
+                harness(new BatchingInferenceFunction(settings(TestEvents.MODEL, 2, HOLD, 1), new StallFirstBatch()), timeoutMs);
+        List<Outcome> out;
+        try {
+            h.setProcessingTime(0);
+            h.open();
+            // batch 1 (digits 0, 1) stalls in the model; batch 2 (digits 2, 3) waits behind it (one batch in flight)
+            for (int i = 0; i < 4; i++) {
+                h.processElement(new StreamRecord<>(digitRecord(i), i));
+            }
+            assertThat(LatchHook.entered.await(30, TimeUnit.SECONDS)).isTrue();
+            h.setProcessingTime(timeoutMs + 1); // all four time out
+            LatchHook.release.countDown(); // now both late batches complete their (already completed) futures
+            // batch 3 runs after them on the single worker: once it is out, the late completions have happened
+            for (int i = 4; i < 6; i++) {
+                h.processElement(new StreamRecord<>(digitRecord(i), timeoutMs + i));
+            }
+            h.endInput();
+            out = outcomes(h);
+        } finally {
+            h.close();
+        }
+        Map<String, Outcome> byId = new HashMap<>();
+        for (Outcome o : out) {
+            String id = o.isTagged() ? o.tagged.eventId : new String(o.deadLetter.origin.key, StandardCharsets.UTF_8);
+            assertThat(byId.put(id, o)).as("second outcome for %s", id).isNull();
+        }
+        long timedOut = out.stream().filter(o -> !o.isTagged()).count();
+        System.out.printf("6 records, 4 stalled past the async timeout: %d dead letters (stage timeout), %d tagged, %d duplicates%n",
+                timedOut, out.size() - timedOut, out.size() - byId.size());
+        assertThat(out).hasSize(6);
+        for (int i = 0; i < 4; i++) {
+            Outcome o = byId.get("digit-" + i);
+            assertThat(o.isTagged()).as("digit-%s", i).isFalse();
+            assertThat(o.deadLetter.stage).isEqualTo(DeadLetter.STAGE_TIMEOUT);
+            assertThat(o.deadLetter.exceptionClass).isEqualTo("java.util.concurrent.TimeoutException");
+        }
+        List<String> expected = referenceLabels(6);
+        for (int i = 4; i < 6; i++) {
+            assertThat(byId.get("digit-" + i).tagged.topLabel()).isEqualTo(expected.get(i));
+        }
+    }
+
+    /** Holds only the first batch on the latch. */
+    static final class StallFirstBatch implements BatchingInferenceFunction.BatchHook {
+        private static final long serialVersionUID = 1L;
+        private transient boolean stalled;
+
+        @Override
+        public void beforeInference(List<BatchItem> batch) throws InterruptedException {
+            if (!stalled) {
+                stalled = true;
+                LatchHook.entered.countDown();
+                LatchHook.release.await();
+            }
+        }
+    }
+
+    @Test
+    void openRefusesAModelWhoseBytesDoNotMatchItsCard() throws Exception {
+        byte[] onnx = bundled("model.onnx");
+        onnx[onnx.length / 2] ^= 0x01;
+        Files.write(dir.resolve("model.onnx"), onnx);
+        Files.write(dir.resolve("model.json"), bundled("model.json"));
+        assertOpenFails(dir, "refused: sha256 of model.onnx is " + ModelSource.sha256(onnx), "The file was changed or corrupted");
+    }
+
+    @Test
+    void openRefusesAModelWithExternalData() throws Exception {
+        byte[] onnx = OnnxProtobuf.model(OnnxProtobuf.tensor("w", null), OnnxProtobuf.tensor("stolen", "../secrets.bin"));
+        Files.write(dir.resolve("model.onnx"), onnx);
+        String card = new String(bundled("model.json"), StandardCharsets.UTF_8)
+                .replaceAll("\"sha256\"\\s*:\\s*\"[0-9a-f]{64}\"", "\"sha256\": \"" + ModelSource.sha256(onnx) + "\"");
+        Files.writeString(dir.resolve("model.json"), card);
+        assertOpenFails(dir, "references external data (stolen -> ../secrets.bin)", "Only self-contained ONNX files are accepted");
+    }
+
+    private void assertOpenFails(Path modelDir, String... messageParts) throws Exception {
+        int before = SharedSessions.openSessions();
+        OneInputStreamOperatorTestHarness<KafkaRecord, Outcome> h =
+                harness(new BatchingInferenceFunction(settings(modelDir.toString(), 4, HOLD, 1)), NO_TIMEOUT_MS);
+        try {
+            assertThatThrownBy(h::open)
+                    .isInstanceOf(ModelException.class)
+                    .hasMessageContaining(modelDir.toString())
+                    .satisfies(e -> {
+                        for (String part : messageParts) {
+                            assertThat(e).hasMessageContaining(part);
+                        }
+                        System.out.println("open() refused the model: " + e.getMessage());
+                    });
+            assertThat(SharedSessions.openSessions()).as("sessions after the failed open").isEqualTo(before).isZero();
+        } finally {
+            h.close();
+        }
+        assertThat(SharedSessions.openSessions()).isZero();
+    }
+
+    private static byte[] bundled(String file) throws IOException {
+        try (InputStream in = ModelSource.class.getClassLoader()
+                .getResourceAsStream(ModelSource.BUNDLED_ROOT + TestEvents.MODEL + "/" + file)) {
+            assertThat(in).as("bundled %s", file).isNotNull();
+            return in.readAllBytes();
+        }
+    }
+}
