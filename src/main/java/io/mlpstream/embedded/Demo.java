@@ -9,6 +9,7 @@ import io.mlpstream.model.ModelSource;
 import io.mlpstream.serde.TaggedImageSerializer;
 
 import org.apache.flink.api.common.JobStatus;
+import org.apache.flink.configuration.Configuration;
 import org.apache.flink.core.execution.JobClient;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
@@ -69,7 +70,9 @@ public final class Demo {
             out.printf(Locale.ROOT, "Producing %d held-out digits as PNG events at %d/s; batch.max-size=%d, batch.max-delay=%s%n",
                     total, rate, spec.inference().maxBatchSize(), spec.inference().maxDelay().toMillis() + " ms");
 
-            StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
+            Configuration flink = new Configuration();
+            DemoMetrics.install(flink);
+            StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(flink);
             InferenceJob.build(env, spec);
             JobClient job = env.executeAsync(spec.jobName());
             awaitRunning(job, out);
@@ -109,6 +112,7 @@ public final class Demo {
             DigitEventProducer.Progress sent = producer.progress();
             report.print(out, sent.acked(), sent.sendRatePerSecond(), card.heldOutAccuracy(), total % dataset.size() == 0,
                     card.name());
+            DemoMetrics.print(out);
             boolean complete = report.tagged() + report.deadLetters == total;
             if (!complete) {
                 out.printf(Locale.ROOT, "Not every event was accounted for within the time limit (%d of %d).%n",

@@ -12,10 +12,12 @@ import io.mlpstream.serde.KafkaRecord;
 
 import org.apache.flink.api.common.functions.OpenContext;
 import org.apache.flink.metrics.Counter;
+import org.apache.flink.metrics.Histogram;
 import org.apache.flink.metrics.MetricGroup;
 import org.apache.flink.streaming.api.functions.async.ResultFuture;
 import org.apache.flink.streaming.api.functions.async.RichAsyncFunction;
 import org.apache.flink.util.Preconditions;
+import org.apache.flink.runtime.metrics.DescriptiveStatisticsHistogram;
 import org.apache.flink.util.concurrent.ExecutorThreadFactory;
 
 import org.slf4j.Logger;
@@ -29,7 +31,6 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
-import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * Glue between Flink's async I/O and the pure pieces: {@code asyncInvoke} hands the record to the
@@ -58,7 +59,11 @@ public class BatchingInferenceFunction extends RichAsyncFunction<KafkaRecord, Ou
     private transient Counter timerFlushes;
     private transient Counter tagged;
     private transient Counter deadLetters;
-    private transient AtomicLong lastBatchSize;
+    private transient Histogram batchSize;
+    private transient Histogram queueWait;
+    private transient Histogram preprocess;
+    private transient Histogram inferenceTime;
+    private transient Histogram endToEnd;
 
     /** A record in the batcher and the future that waits for it. */
     private record Pending(BatchItem item, ResultFuture<Outcome> future) {}
@@ -100,20 +105,36 @@ public class BatchingInferenceFunction extends RichAsyncFunction<KafkaRecord, Ou
         timer = Executors.newSingleThreadScheduledExecutor(new ExecutorThreadFactory("mlpstream-batch-timer-" + subtask));
         batcher = new MicroBatcher<>(
                 settings.maxBatchSize(), settings.maxDelay(), timer, workers, this::runBatch, this::rejected);
-        registerMetrics(getRuntimeContext().getMetricGroup().addGroup("mlpstream"));
+        registerMetrics(getRuntimeContext().getMetricGroup().addGroup(METRIC_GROUP));
         LOG.info(
                 "Subtask {}: model {} on {}, maxBatchSize={}, maxDelay={}, maxInFlightBatches={}",
                 subtask, model.card().name(), lease.runner().device(), settings.maxBatchSize(), settings.maxDelay(),
                 settings.maxInFlightBatches());
     }
 
+    /** Metric names under the operator's {@value #METRIC_GROUP} group; latencies in microseconds. */
+    public static final String METRIC_GROUP = "mlpstream";
+    public static final String FLUSHED_BY_SIZE = "batchesFlushedBySize";
+    public static final String FLUSHED_BY_TIMER = "batchesFlushedByTimer";
+    public static final String IMAGES_TAGGED = "imagesTagged";
+    public static final String DEAD_LETTERS = "deadLetters";
+    public static final String BATCH_SIZE = "batchSize";
+    public static final String QUEUE_WAIT_US = "queueWaitUs";
+    public static final String PREPROCESS_US = "preprocessUs";
+    public static final String INFERENCE_US = "inferenceUs";
+    public static final String END_TO_END_US = "endToEndUs";
+    private static final int HISTOGRAM_WINDOW = 4096;
+
     private void registerMetrics(MetricGroup group) {
-        sizeFlushes = group.counter("batchesFlushedBySize");
-        timerFlushes = group.counter("batchesFlushedByTimer");
-        tagged = group.counter("imagesTagged");
-        deadLetters = group.counter("deadLetters");
-        lastBatchSize = new AtomicLong();
-        group.gauge("lastBatchSize", lastBatchSize::get);
+        sizeFlushes = group.counter(FLUSHED_BY_SIZE);
+        timerFlushes = group.counter(FLUSHED_BY_TIMER);
+        tagged = group.counter(IMAGES_TAGGED);
+        deadLetters = group.counter(DEAD_LETTERS);
+        batchSize = group.histogram(BATCH_SIZE, new DescriptiveStatisticsHistogram(HISTOGRAM_WINDOW));
+        queueWait = group.histogram(QUEUE_WAIT_US, new DescriptiveStatisticsHistogram(HISTOGRAM_WINDOW));
+        preprocess = group.histogram(PREPROCESS_US, new DescriptiveStatisticsHistogram(HISTOGRAM_WINDOW));
+        inferenceTime = group.histogram(INFERENCE_US, new DescriptiveStatisticsHistogram(HISTOGRAM_WINDOW));
+        endToEnd = group.histogram(END_TO_END_US, new DescriptiveStatisticsHistogram(HISTOGRAM_WINDOW));
     }
 
     @Override
@@ -123,7 +144,7 @@ public class BatchingInferenceFunction extends RichAsyncFunction<KafkaRecord, Ou
 
     private void runBatch(List<Pending> batch, FlushReason reason) {
         (reason == FlushReason.SIZE ? sizeFlushes : timerFlushes).inc();
-        lastBatchSize.set(batch.size());
+        batchSize.update(batch.size());
         Outcome[] outcomes;
         try {
             List<BatchItem> items = batch.stream().map(Pending::item).toList();
@@ -137,14 +158,33 @@ public class BatchingInferenceFunction extends RichAsyncFunction<KafkaRecord, Ou
             }
             return;
         }
+        boolean timed = false;
         for (int i = 0; i < outcomes.length; i++) {
-            complete(batch.get(i), outcomes[i]);
+            Outcome o = outcomes[i];
+            if (o.isTagged() && !timed) {
+                // stage times are per batch: one sample per batch
+                preprocess.update(o.tagged.preprocessUs);
+                inferenceTime.update(o.tagged.inferenceUs);
+                timed = true;
+            }
+            complete(batch.get(i), o);
         }
     }
 
     private void complete(Pending p, Outcome outcome) {
-        (outcome.isTagged() ? tagged : deadLetters).inc();
-        p.future().complete(Collections.singleton(outcome));
+        try {
+            if (outcome.isTagged()) {
+                tagged.inc();
+                queueWait.update(outcome.tagged.queueWaitUs);
+                endToEnd.update(outcome.tagged.endToEndUs);
+            } else {
+                deadLetters.inc();
+            }
+            p.future().complete(Collections.singleton(outcome));
+        } catch (Throwable t) {
+            // a worker thread that dies takes the TaskManager with it (ExecutorThreadFactory's handler)
+            LOG.error("Could not complete the result of {}", p.item().record(), t);
+        }
     }
 
     private void rejected(List<Pending> batch, RuntimeException cause) {
