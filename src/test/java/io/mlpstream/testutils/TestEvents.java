@@ -43,7 +43,12 @@ public final class TestEvents {
      * session of its own: the reference every streamed result is compared with. Closes its session.
      */
     public static List<String> referenceLabels(List<byte[]> images) {
-        LoadedModel model = ModelSource.load(MODEL);
+        return referenceLabels(MODEL, images);
+    }
+
+    /** The same for any model the job can load by name. */
+    public static List<String> referenceLabels(String modelName, List<byte[]> images) {
+        LoadedModel model = ModelSource.load(modelName);
         Preprocessor pre = new Preprocessor(model.card().preprocessSpec());
         ImageDecoder decoder = new ImageDecoder();
         List<String> labels = new ArrayList<>(images.size());
