@@ -38,6 +38,7 @@ import org.slf4j.LoggerFactory;
 import java.time.Duration;
 import java.util.Properties;
 import java.util.concurrent.TimeUnit;
+import java.util.function.UnaryOperator;
 
 /**
  * Wires the tagging job: Kafka source → micro-batching async inference → results / dead-letter /
@@ -58,6 +59,18 @@ public final class InferenceJob {
 
     /** Adds the job to {@code env}; checks the model on the client first so a bad model fails before submission. */
     public static void build(StreamExecutionEnvironment env, InferenceJobSpec spec) {
+        build(env, spec, UnaryOperator.identity(), UnaryOperator.identity());
+    }
+
+    /**
+     * The job with taps around the inference operator, for tests only: {@code beforeInference} gets the
+     * source's stream and {@code afterInference} the async operator's outcomes (both chained to it when
+     * they add only maps), e.g. to count the records the async operator holds or to inject a failure.
+     * Whatever they return feeds the next stage; production code uses the identity taps.
+     */
+    static void build(StreamExecutionEnvironment env, InferenceJobSpec spec,
+                      UnaryOperator<DataStream<KafkaRecord>> beforeInference,
+                      UnaryOperator<DataStream<Outcome>> afterInference) {
         String modelName = ModelSource.load(spec.inference().model()).card().name();
         if (spec.parallelism() > 0) {
             env.setParallelism(spec.parallelism());
@@ -69,15 +82,16 @@ public final class InferenceJob {
             LOG.info("Kafka client properties passed through: {}", KafkaPropertiesLog.render(spec.kafkaProperties()));
         }
 
-        DataStream<KafkaRecord> records = env.fromSource(source(spec), WatermarkStrategy.noWatermarks(), "kafka: " + spec.inputTopic())
-                .uid(UID_SOURCE);
+        DataStream<KafkaRecord> records = beforeInference.apply(
+                env.fromSource(source(spec), WatermarkStrategy.noWatermarks(), "kafka: " + spec.inputTopic()).uid(UID_SOURCE));
 
         BatchingInferenceFunction function = new BatchingInferenceFunction(spec.inference());
         long timeoutMs = spec.asyncTimeout().toMillis();
-        SingleOutputStreamOperator<Outcome> outcomes = spec.ordered()
+        SingleOutputStreamOperator<Outcome> inferred = spec.ordered()
                 ? AsyncDataStream.orderedWait(records, function, timeoutMs, TimeUnit.MILLISECONDS, spec.asyncCapacity())
                 : AsyncDataStream.unorderedWait(records, function, timeoutMs, TimeUnit.MILLISECONDS, spec.asyncCapacity());
-        outcomes.uid(UID_INFERENCE).name("micro-batched inference: " + modelName);
+        inferred.uid(UID_INFERENCE).name("micro-batched inference: " + modelName);
+        DataStream<Outcome> outcomes = afterInference.apply(inferred);
 
         SingleOutputStreamOperator<TaggedResult> tagged = outcomes.process(new OutcomeRouter()).uid(UID_ROUTER).name("route outcomes");
         tagged.sinkTo(sink(spec, "results", new TaggedImageSerializer(spec.resultsTopic())))
