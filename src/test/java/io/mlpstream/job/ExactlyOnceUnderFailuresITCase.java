@@ -36,7 +36,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 /**
  * Exactly-once through injected failures: while digit events keep arriving, a map chained right
  * after the async inference operator fails the job {@value #FAILURES} times, each time after a
- * checkpoint completed and while the async operator holds records (in the micro-batcher, in a
+ * checkpoint completed and while the async operator holds at least a batch's worth of records (in the micro-batcher, in a
  * running batch, or finished but not yet emitted). Every event must still have exactly one
  * {@code read_committed} result. {@code -Dmlpstream.events=N} for a bigger run.
  */
@@ -44,6 +44,8 @@ class ExactlyOnceUnderFailuresITCase {
     private static final int EVENTS = JobTestSupport.events(20_000);
     private static final int FAILURES = 3;
     private static final double EVENTS_PER_SECOND = 2_000;
+    /** batch.max-size: a failure waits until the async operator holds at least a full batch's worth. */
+    private static final int MIN_IN_FLIGHT = 16;
 
     @RegisterExtension
     static final MiniClusterExtension FLINK = new MiniClusterExtension(new MiniClusterResourceConfiguration.Builder()
@@ -73,12 +75,13 @@ class ExactlyOnceUnderFailuresITCase {
         DigitsDataset digits = DigitsDataset.loadBundled();
         Map<String, String> options = JobTestSupport.unboundedJob(broker.bootstrapServers(), "failures");
         options.put("job.parallelism", "2");
+        options.put("batch.max-size", Integer.toString(MIN_IN_FLIGHT));
         InferenceJobSpec spec = InferenceJobSpec.from(JobConfig.load(null, options));
 
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
         InferenceJob.build(env, spec,
                 records -> records.map(new CountIntoInference()).returns(records.getType()).name("count into inference"),
-                outcomes -> outcomes.map(new FailWhileInFlight(FAILURES)).returns(outcomes.getType()).name("inject failures"));
+                outcomes -> outcomes.map(new FailWhileInFlight(FAILURES, MIN_IN_FLIGHT)).returns(outcomes.getType()).name("inject failures"));
 
         long start = System.nanoTime();
         JobClient job = env.executeAsync("exactly-once under failures");
@@ -101,7 +104,7 @@ class ExactlyOnceUnderFailuresITCase {
 
         assertThat(failures).as("injected failures").hasSize(FAILURES);
         assertThat(failures).allSatisfy(f -> {
-            assertThat(f.inFlight()).as("records held by the async operator when %s", f).isPositive();
+            assertThat(f.inFlight()).as("records held by the async operator when %s", f).isGreaterThanOrEqualTo(MIN_IN_FLIGHT);
             assertThat(f.checkpointsCompleted()).as("checkpoints completed before %s", f).isPositive();
             assertThat(f.sameThread()).as("the counting and failing maps ran on the async operator's task thread").isTrue();
         });
@@ -160,18 +163,20 @@ class ExactlyOnceUnderFailuresITCase {
     /**
      * Chained right after the async operator: in attempts 0 .. failures-1, subtask 0 fails once a
      * checkpoint of this attempt has completed, 50 more outcomes went by (so the sinks hold an open
-     * transaction) and the async operator holds records.
+     * transaction) and the async operator holds at least {@code minInFlight} records.
      */
     static final class FailWhileInFlight extends RichMapFunction<Outcome, Outcome> implements CheckpointListener {
         private final int failures;
+        private final int minInFlight;
         private transient AtomicLong into;
         private transient AtomicLong out;
         private transient String key;
         private transient int checkpoints;
         private transient long sinceCheckpoint;
 
-        FailWhileInFlight(int failures) {
+        FailWhileInFlight(int failures, int minInFlight) {
             this.failures = failures;
+            this.minInFlight = minInFlight;
         }
 
         @Override
@@ -187,7 +192,7 @@ class ExactlyOnceUnderFailuresITCase {
             sinceCheckpoint++;
             int attempt = getRuntimeContext().getTaskInfo().getAttemptNumber();
             if (getRuntimeContext().getTaskInfo().getIndexOfThisSubtask() == 0 && attempt < failures
-                    && checkpoints > 0 && sinceCheckpoint >= 50 && inFlight > 0) {
+                    && checkpoints > 0 && sinceCheckpoint >= 50 && inFlight >= minInFlight) {
                 InjectedFailure f = new InjectedFailure(attempt, inFlight, checkpoints, sinceCheckpoint,
                         Thread.currentThread().getName().equals(InjectedFailures.THREADS.get(key)));
                 InjectedFailures.ALL.add(f);
