@@ -68,6 +68,9 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
     public static final Duration DEFAULT_STARTUP_TIMEOUT = Duration.ofSeconds(60);
     public static final Duration DEFAULT_ADMIN_TIMEOUT = Duration.ofSeconds(30);
 
+    /** Kafka's security protocols, for {@link Builder#listener(String, String)}. */
+    static final Set<String> SECURITY_PROTOCOLS = Set.of("PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL");
+
     /** Settings this class owns: they depend on the ports and directory it picks. */
     static final Set<String> MANAGED_PROPERTIES = Set.of(
             "process.roles", "node.id", "controller.quorum.voters", "controller.quorum.bootstrap.servers",
@@ -101,6 +104,9 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
 
     private final int brokerPort;
     private final int controllerPort;
+    /** Extra client listeners: name → port, in the order they were added. */
+    private final Map<String, Integer> extraListenerPorts = new LinkedHashMap<>();
+    private final Map<String, String> extraListenerProtocols;
     private final Path logDir;
     private final boolean ownsLogDir;
     private final String clusterId;
@@ -112,9 +118,14 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
     private boolean closed;
 
     private EmbeddedKafkaBroker(Builder builder) throws IOException {
-        int[] ports = freePorts(2);
+        int[] ports = freePorts(2 + builder.listeners.size());
         this.brokerPort = ports[0];
         this.controllerPort = ports[1];
+        this.extraListenerProtocols = Map.copyOf(builder.listeners);
+        int next = 2;
+        for (String name : builder.listeners.keySet()) {
+            extraListenerPorts.put(name, ports[next++]);
+        }
         this.ownsLogDir = builder.logDir == null;
         this.logDir = ownsLogDir
                 ? Files.createTempDirectory("mlpstream-kafka-")
@@ -133,11 +144,17 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
         p.put("process.roles", "broker,controller");
         p.put("node.id", String.valueOf(NODE_ID));
         p.put("controller.quorum.voters", NODE_ID + "@" + HOST + ":" + controllerPort);
+        StringBuilder extraListeners = new StringBuilder();
+        StringBuilder extraProtocols = new StringBuilder();
+        extraListenerPorts.forEach((name, port) -> {
+            extraListeners.append(',').append(name).append("://").append(HOST).append(':').append(port);
+            extraProtocols.append(',').append(name).append(':').append(extraListenerProtocols.get(name));
+        });
         p.put("listeners", BROKER_LISTENER + "://" + HOST + ":" + brokerPort + ","
-                + CONTROLLER_LISTENER + "://" + HOST + ":" + controllerPort);
-        p.put("advertised.listeners", BROKER_LISTENER + "://" + HOST + ":" + brokerPort);
+                + CONTROLLER_LISTENER + "://" + HOST + ":" + controllerPort + extraListeners);
+        p.put("advertised.listeners", BROKER_LISTENER + "://" + HOST + ":" + brokerPort + extraListeners);
         p.put("listener.security.protocol.map",
-                BROKER_LISTENER + ":PLAINTEXT," + CONTROLLER_LISTENER + ":PLAINTEXT");
+                BROKER_LISTENER + ":PLAINTEXT," + CONTROLLER_LISTENER + ":PLAINTEXT" + extraProtocols);
         p.put("controller.listener.names", CONTROLLER_LISTENER);
         p.put("inter.broker.listener.name", BROKER_LISTENER);
         p.put("log.dirs", logDir.toString());
@@ -210,6 +227,18 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
     /** {@code 127.0.0.1:<port>}, also valid while stopped (the port is kept for a restart). */
     public String bootstrapServers() {
         return HOST + ":" + brokerPort;
+    }
+
+    /**
+     * {@code 127.0.0.1:<port>} of a listener added with {@link Builder#listener(String, String)}.
+     *
+     * @throws IllegalArgumentException if there is no such listener
+     */
+    public String bootstrapServers(String listenerName) {
+        Integer port = extraListenerPorts.get(listenerName);
+        checkArgument(port != null, "No listener named '%s'; this broker has %s (and %s)",
+                listenerName, extraListenerPorts.keySet(), BROKER_LISTENER);
+        return HOST + ":" + port;
     }
 
     public int port() {
@@ -429,8 +458,21 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
         @Nullable private String clusterId;
         private Duration startupTimeout = DEFAULT_STARTUP_TIMEOUT;
         private final Map<String, String> brokerProperties = new LinkedHashMap<>();
+        private final Map<String, String> listeners = new LinkedHashMap<>();
 
         private Builder() {}
+
+        /**
+         * An extra client listener on its own free port, e.g. {@code listener("SECURE", "SASL_SSL")},
+         * advertised beside {@link #BROKER_LISTENER}, which stays PLAINTEXT for inter-broker traffic and
+         * this class's own admin client. Configure it with listener-prefixed broker properties such as
+         * {@code listener.name.secure.ssl.keystore.location}; clients reach it at
+         * {@link #bootstrapServers(String)}.
+         */
+        public Builder listener(String name, String securityProtocol) {
+            listeners.put(Objects.requireNonNull(name, "name"), Objects.requireNonNull(securityProtocol, "securityProtocol"));
+            return this;
+        }
 
         /** A log directory to use and keep; by default a temporary one, deleted on {@link #close()}. */
         public Builder logDir(Path logDir) {
@@ -474,6 +516,14 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
                         "Broker property '%s' is set by EmbeddedKafkaBroker itself (single node %s on free "
                                 + "127.0.0.1 ports); use logDir(..) for the directory, and leave listeners, "
                                 + "roles and quorum settings out", key, NODE_ID);
+            }
+            for (Map.Entry<String, String> l : listeners.entrySet()) {
+                checkArgument(l.getKey().matches("[A-Z][A-Z0-9_]*") && !l.getKey().equals(BROKER_LISTENER)
+                                && !l.getKey().equals(CONTROLLER_LISTENER),
+                        "Listener name '%s' must be upper case letters, digits and _, other than %s and %s",
+                        l.getKey(), BROKER_LISTENER, CONTROLLER_LISTENER);
+                checkArgument(SECURITY_PROTOCOLS.contains(l.getValue()),
+                        "Listener %s: security protocol '%s' is not one of %s", l.getKey(), l.getValue(), SECURITY_PROTOCOLS);
             }
             checkArgument(clusterId == null || isValidClusterId(clusterId),
                     "clusterId must be a base64 UUID such as %s, got '%s'", Uuid.randomUuid(), clusterId);

@@ -38,6 +38,7 @@ import org.slf4j.LoggerFactory;
 import java.time.Duration;
 import java.util.Properties;
 import java.util.concurrent.TimeUnit;
+import java.util.function.UnaryOperator;
 
 /**
  * Wires the tagging job: Kafka source → micro-batching async inference → results / dead-letter /
@@ -51,6 +52,7 @@ public final class InferenceJob {
     public static final String UID_ROUTER = "outcome-router";
     public static final String UID_RESULTS_SINK = "results-sink";
     public static final String UID_DEAD_LETTER_SINK = "dead-letter-sink";
+    public static final String UID_OUTCOME_TIMESTAMPS = "outcome-timestamps";
     public static final String UID_METRICS_WINDOW = "latency-window";
     public static final String UID_METRICS_SINK = "metrics-sink";
 
@@ -73,11 +75,29 @@ public final class InferenceJob {
 
     /** Adds the job to {@code env}; checks the model on the client first so a bad model fails before submission. */
     public static void build(StreamExecutionEnvironment env, InferenceJobSpec spec) {
-        build(env, spec, MICRO_BATCHED_ASYNC);
+        build(env, spec, MICRO_BATCHED_ASYNC, UnaryOperator.identity(), UnaryOperator.identity());
     }
 
     /** The same job around another inference stage (benchmark baselines compare against the production one). */
     public static void build(StreamExecutionEnvironment env, InferenceJobSpec spec, InferenceStage stage) {
+        build(env, spec, stage, UnaryOperator.identity(), UnaryOperator.identity());
+    }
+
+    /**
+     * The job with taps around the inference operator, for tests only: {@code beforeInference} gets the
+     * source's stream and {@code afterInference} the async operator's outcomes (both chained to it when
+     * they add only maps), e.g. to count the records the async operator holds or to inject a failure.
+     * Whatever they return feeds the next stage; production code uses the identity taps.
+     */
+    static void build(StreamExecutionEnvironment env, InferenceJobSpec spec,
+                      UnaryOperator<DataStream<KafkaRecord>> beforeInference,
+                      UnaryOperator<DataStream<Outcome>> afterInference) {
+        build(env, spec, MICRO_BATCHED_ASYNC, beforeInference, afterInference);
+    }
+
+    private static void build(StreamExecutionEnvironment env, InferenceJobSpec spec, InferenceStage stage,
+                              UnaryOperator<DataStream<KafkaRecord>> beforeInference,
+                              UnaryOperator<DataStream<Outcome>> afterInference) {
         String modelName = ModelSource.load(spec.inference().model()).card().name();
         if (spec.parallelism() > 0) {
             env.setParallelism(spec.parallelism());
@@ -89,11 +109,12 @@ public final class InferenceJob {
             LOG.info("Kafka client properties passed through: {}", KafkaPropertiesLog.render(spec.kafkaProperties()));
         }
 
-        DataStream<KafkaRecord> records = env.fromSource(source(spec), WatermarkStrategy.noWatermarks(), "kafka: " + spec.inputTopic())
-                .uid(UID_SOURCE);
+        DataStream<KafkaRecord> records = beforeInference.apply(
+                env.fromSource(source(spec), WatermarkStrategy.noWatermarks(), "kafka: " + spec.inputTopic()).uid(UID_SOURCE));
 
-        SingleOutputStreamOperator<Outcome> outcomes = stage.apply(records, spec);
-        outcomes.uid(UID_INFERENCE).name("inference: " + modelName);
+        SingleOutputStreamOperator<Outcome> inferred = stage.apply(records, spec);
+        inferred.uid(UID_INFERENCE).name("inference: " + modelName);
+        DataStream<Outcome> outcomes = afterInference.apply(inferred);
 
         SingleOutputStreamOperator<TaggedResult> tagged = outcomes.process(new OutcomeRouter()).uid(UID_ROUTER).name("route outcomes");
         tagged.sinkTo(sink(spec, "results", new TaggedImageSerializer(spec.resultsTopic())))
@@ -107,7 +128,7 @@ public final class InferenceJob {
         // Windows on the time each outcome was decided: event time so the last window fires at end of input.
         outcomes.assignTimestampsAndWatermarks(WatermarkStrategy.<Outcome>forBoundedOutOfOrderness(Duration.ofSeconds(1))
                         .withTimestampAssigner((o, ts) -> o.decidedAtMs()))
-                .uid("outcome-timestamps")
+                .uid(UID_OUTCOME_TIMESTAMPS)
                 .windowAll(TumblingEventTimeWindows.of(spec.metricsWindow()))
                 .aggregate(new LatencyAggregate(), new LatencyReportFunction(modelName),
                         TypeInformation.of(LatencySamples.class), TypeInformation.of(LatencySamples.class),

@@ -2,6 +2,8 @@ package io.mlpstream.job;
 
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.common.errors.AuthenticationException;
+import org.apache.kafka.common.errors.SslAuthenticationException;
 
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -32,6 +34,17 @@ public final class TopicPreflight {
             throw new ConfigException("Kafka at " + spec.bootstrapServers() + " did not answer within 20 s: check "
                     + "kafka.bootstrap-servers and that the broker is up (and reachable from here).");
         } catch (ExecutionException e) {
+            if (e.getCause() instanceof SslAuthenticationException) {
+                throw new ConfigException("TLS handshake with Kafka at " + spec.bootstrapServers() + " failed: "
+                        + firstLine(e.getCause()) + " Check that kafka.properties.ssl.truststore.location (and "
+                        + "ssl.truststore.password) trust the broker's certificate and that kafka.bootstrap-servers is its SSL listener.");
+            }
+            if (e.getCause() instanceof AuthenticationException) {
+                throw new ConfigException("Kafka at " + spec.bootstrapServers() + " rejected the job's credentials: "
+                        + firstLine(e.getCause()) + " Check the username and password in kafka.properties.sasl.jaas.config "
+                        + "(and kafka.properties.sasl.mechanism=" + spec.kafkaProperties().getOrDefault("sasl.mechanism", "GSSAPI")
+                        + ") against the user on the broker.");
+            }
             if (e.getCause() instanceof org.apache.kafka.common.errors.TimeoutException) {
                 throw new ConfigException("Kafka at " + spec.bootstrapServers() + " did not answer: check kafka.bootstrap-servers, "
                         + "that the broker is up and reachable from here, and kafka.properties.security.protocol.");
@@ -54,6 +67,12 @@ public final class TopicPreflight {
                     + (existing.isEmpty() ? "(none)" : String.join(", ", existing))
                     + ". Create them or fix the option (set kafka.check-topics=false to skip this check).");
         }
+    }
+
+    /** The exception's message up to its first line break, ending with a full stop: part of a one-line message. */
+    private static String firstLine(Throwable t) {
+        String m = String.valueOf(t.getMessage()).lines().findFirst().orElse("").strip();
+        return m.endsWith(".") ? m : m + ".";
     }
 
     private static void check(Set<String> existing, String option, String topic, List<String> missing) {

@@ -1,0 +1,125 @@
+package io.mlpstream.job;
+
+import io.mlpstream.embedded.DigitEventProducer;
+import io.mlpstream.embedded.DigitsDataset;
+import io.mlpstream.embedded.EmbeddedKafkaBroker;
+import io.mlpstream.operator.Outcome;
+import io.mlpstream.testutils.CommittedKeyWatcher;
+import io.mlpstream.testutils.DeliveryAudit;
+import io.mlpstream.testutils.KafkaTestUtils;
+
+import org.apache.flink.api.common.functions.OpenContext;
+import org.apache.flink.api.common.functions.RichMapFunction;
+import org.apache.flink.core.execution.JobClient;
+import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.apache.flink.test.junit5.MiniClusterExtension;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import static io.mlpstream.job.JobTestSupport.DEAD;
+import static io.mlpstream.job.JobTestSupport.RESULTS;
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * The broker goes away for {@value #OUTAGE_SECONDS} s in the middle of the stream (stopped, then
+ * started again on the same port and log directory) while events keep being produced. The job may
+ * restart (bounded fixed-delay strategy) and must end with exactly one {@code read_committed} result
+ * per event. This works because the producers' transaction timeout (60 s here, 10 min by default)
+ * outlasts outage + restart: a transaction whose checkpoint completed is still open, not aborted by
+ * the broker, when the committer retries it. {@code -Dmlpstream.events=N} for a bigger run.
+ */
+class BrokerOutageITCase {
+    private static final int EVENTS = JobTestSupport.events(6_000);
+    private static final double EVENTS_PER_SECOND = 400;
+    private static final int OUTAGE_SECONDS = 10;
+
+    @RegisterExtension
+    static final MiniClusterExtension FLINK = new MiniClusterExtension(new MiniClusterResourceConfiguration.Builder()
+            .setNumberTaskManagers(1)
+            .setNumberSlotsPerTaskManager(2)
+            .setConfiguration(JobTestSupport.fixedDelayRestarts(20, Duration.ofSeconds(2)))
+            .build());
+
+    private static EmbeddedKafkaBroker broker;
+
+    @BeforeAll
+    static void startBroker() {
+        broker = EmbeddedKafkaBroker.builder().build().start();
+        broker.createTopics(2, JobTestSupport.TOPICS);
+    }
+
+    @AfterAll
+    static void stopBroker() {
+        if (broker != null) {
+            broker.close();
+        }
+    }
+
+    @Test
+    void jobRecoversFromABrokerOutageWithoutLossOrDuplicates() throws Exception {
+        Attempts.HIGHEST.set(0);
+        DigitsDataset digits = DigitsDataset.loadBundled();
+        Map<String, String> options = JobTestSupport.unboundedJob(broker.bootstrapServers(), "outage");
+        options.put("job.parallelism", "2");
+        InferenceJobSpec spec = InferenceJobSpec.from(JobConfig.load(null, options));
+        StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
+        InferenceJob.build(env, spec, records -> records,
+                outcomes -> outcomes.map(new Attempts()).returns(outcomes.getType()).name("record attempt"));
+
+        long start = System.nanoTime();
+        JobClient job = env.executeAsync("broker outage");
+        int beforeOutage;
+        try (DigitEventProducer producer = JobTestSupport.startProducer(broker.bootstrapServers(), digits, EVENTS, EVENTS_PER_SECOND);
+             CommittedKeyWatcher watcher = new CommittedKeyWatcher(broker.bootstrapServers(), RESULTS)) {
+            watcher.awaitDistinctKeys(EVENTS / 4, Duration.ofSeconds(120), () -> JobTestSupport.notRunning(job));
+            beforeOutage = watcher.distinctKeys();
+            long sentBefore = producer.progress().sent();
+            broker.stop();
+            Thread.sleep(OUTAGE_SECONDS * 1000L);
+            long sentDuring = producer.progress().sent() - sentBefore;
+            broker.start();
+            System.out.printf("broker down for %d s after %d committed results; %d events sent into the outage%n",
+                    OUTAGE_SECONDS, beforeOutage, sentDuring);
+            watcher.awaitDistinctKeys(EVENTS, Duration.ofSeconds(180), () -> JobTestSupport.notRunning(job));
+            assertThat(producer.awaitCompletion(Duration.ofSeconds(30))).isTrue();
+            assertThat(producer.progress().failed()).as("events the test producer could not send").isZero();
+        } finally {
+            JobTestSupport.cancel(job);
+        }
+        double seconds = (System.nanoTime() - start) / 1e9;
+
+        List<ConsumerRecord<byte[], byte[]>> results = KafkaTestUtils.drainAllRecordsFromTopic(broker.bootstrapServers(), RESULTS, true);
+        List<ConsumerRecord<byte[], byte[]>> dead = KafkaTestUtils.drainAllRecordsFromTopic(broker.bootstrapServers(), DEAD, true);
+        DeliveryAudit audit = DeliveryAudit.of(JobTestSupport.digitEventIds(EVENTS, digits), results);
+        System.out.printf("Broker outage (%d s): %s, job restarted %d times (%d dead letters, %.1f s)%n",
+                OUTAGE_SECONDS, audit, Attempts.HIGHEST.get(), dead.size(), seconds);
+
+        assertThat(beforeOutage).isLessThan(EVENTS);
+        assertThat(dead).as("dead letters").isEmpty();
+        assertThat(audit.exactlyOnce()).as("%s", audit).isTrue();
+    }
+
+    /** Remembers the highest attempt number any subtask reached, i.e. how often the job restarted. */
+    static final class Attempts extends RichMapFunction<Outcome, Outcome> {
+        static final AtomicInteger HIGHEST = new AtomicInteger();
+
+        @Override
+        public void open(OpenContext context) {
+            HIGHEST.accumulateAndGet(getRuntimeContext().getTaskInfo().getAttemptNumber(), Math::max);
+        }
+
+        @Override
+        public Outcome map(Outcome outcome) {
+            return outcome;
+        }
+    }
+}
