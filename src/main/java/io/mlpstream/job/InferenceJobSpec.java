@@ -110,6 +110,16 @@ public record InferenceJobSpec(
                 parallelism, checkpoint);
     }
 
+    /** Like the record's own, but Kafka properties that hold secrets are masked. */
+    @Override
+    public String toString() {
+        return "InferenceJobSpec[bootstrapServers=" + bootstrapServers + ", inputTopic=" + inputTopic + ", resultsTopic="
+                + resultsTopic + ", deadLetterTopic=" + deadLetterTopic + ", metricsTopic=" + metricsTopic + ", groupId=" + groupId
+                + ", deliveryGuarantee=" + deliveryGuarantee + ", kafkaProperties=" + KafkaPropertiesLog.render(kafkaProperties)
+                + ", inference=" + inference + ", asyncCapacity=" + asyncCapacity + ", asyncTimeout=" + asyncTimeout
+                + ", parallelism=" + parallelism + ", checkpointInterval=" + checkpointInterval + "]";
+    }
+
     private static DeliveryGuarantee guarantee(String text) {
         return switch (text.toLowerCase(Locale.ROOT).replace('_', '-')) {
             case "exactly-once" -> DeliveryGuarantee.EXACTLY_ONCE;

@@ -74,6 +74,7 @@ class JobConfigTest {
         assertThatThrownBy(() -> JobConfig.load(null, Map.of("kafka.properties.x", "${env:NOPE}"), n -> null))
                 .hasMessageContaining("environment variable NOPE");
         assertThat(KafkaPropertiesLog.render(config.kafkaProperties())).doesNotContain("s3cret").contains("****");
+        assertThat(InferenceJobSpec.from(config).toString()).doesNotContain("s3cret").doesNotContain("alice");
     }
 
     @Test
