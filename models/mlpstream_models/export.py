@@ -15,7 +15,7 @@ OUTPUT_NAME = "logits"
 BATCH_AXIS = "N"
 
 
-def export_onnx(model: nn.Module, path: str, in_chans: int = 1, img_size: int = 28) -> bytes:
+def export_onnx(model: nn.Module, path: str, in_chans: int = 1, img_size: int = 28, num_classes: int = 10) -> bytes:
     """Export ``model`` (put in eval mode) with all weights embedded; returns the file bytes."""
     model.eval()
     dummy = torch.zeros(1, in_chans, img_size, img_size, dtype=torch.float32)
@@ -32,7 +32,7 @@ def export_onnx(model: nn.Module, path: str, in_chans: int = 1, img_size: int = 
     data = buf.getvalue()
     with open(path, "wb") as f:
         f.write(data)
-    check_onnx(path)
+    check_onnx(path, num_classes=num_classes, in_chans=in_chans, img_size=img_size)
     return data
 
 

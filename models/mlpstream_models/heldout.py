@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import gzip
 import io
+import os
 import struct
+import tempfile
 
 import numpy as np
 
@@ -18,8 +20,24 @@ def write_heldout(path: str, pixels: np.ndarray, labels: np.ndarray) -> None:
                               pixels.astype(np.uint8).reshape(n, rows * cols)], axis=1)
     raw = MAGIC + struct.pack(">iii", n, rows, cols) + records.tobytes()
     # mtime=0 and no file name -> byte-identical output on every run
-    with open(path, "wb") as f, gzip.GzipFile(filename="", mode="wb", fileobj=f, mtime=0, compresslevel=9) as gz:
+    buf = io.BytesIO()
+    with gzip.GzipFile(filename="", mode="wb", fileobj=buf, mtime=0, compresslevel=9) as gz:
         gz.write(raw)
+    content = buf.getvalue()
+    if os.path.exists(path):
+        with open(path, "rb") as f:
+            if f.read() == content:
+                return  # unchanged: leave the file alone (several trainings may run at once)
+    # atomic replace: a concurrent reader sees the old or the new file, never a partial one
+    fd, tmp = tempfile.mkstemp(dir=os.path.dirname(os.path.abspath(path)), prefix=".heldout-")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(content)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+        raise
 
 
 def read_heldout(path: str):

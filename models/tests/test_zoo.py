@@ -1,4 +1,5 @@
-"""Checks on the committed model zoo, the held-out file and the export path (no retraining)."""
+"""Checks on the committed model zoo (every model in zoo/index.txt), the held-out file and the export
+path (no retraining)."""
 import json
 import os
 
@@ -12,20 +13,26 @@ from mlpstream_models import data
 from mlpstream_models.blocks import count_parameters
 from mlpstream_models.export import OPSET, check_onnx, export_onnx, sha256_file
 from mlpstream_models.heldout import read_heldout
-from mlpstream_models.registry import build_model
+from mlpstream_models.registry import architecture_name, build_model
+from mlpstream_models.train import predict_logits
 
 torch.set_num_threads(2)
 
-ZOO = os.path.join(data.MODELS_DIR, "zoo", "mixer-digits")
-CARD_PATH = os.path.join(ZOO, "model.json")
-ONNX_PATH = os.path.join(ZOO, "model.onnx")
-GOLDEN_PATH = os.path.join(ZOO, "golden.json")
-WEIGHTS_PATH = os.path.join(ZOO, "weights.pt")
+ZOO_DIR = os.path.join(data.MODELS_DIR, "zoo")
+with open(os.path.join(ZOO_DIR, "index.txt")) as _f:
+    ZOO_MODELS = [line.strip() for line in _f if line.strip() and not line.startswith("#")]
+
+CARD_KEYS = {"name", "version", "architecture", "description", "file", "sha256", "opset", "input", "output",
+             "labels", "training", "heldOutAccuracy", "heldOutCount", "parameterCount"}
+TRAINING_KEYS = {"data", "split", "trainCount", "epochs", "seconds", "seed"}
 
 
-@pytest.fixture(scope="module")
-def card():
-    with open(CARD_PATH) as f:
+def _path(name, file):
+    return os.path.join(ZOO_DIR, name, file)
+
+
+def _json(path):
+    with open(path) as f:
         return json.load(f)
 
 
@@ -34,35 +41,46 @@ def heldout():
     return read_heldout(data.HELDOUT_PATH)
 
 
-@pytest.fixture(scope="module")
-def golden():
-    with open(GOLDEN_PATH) as f:
-        return json.load(f)
+@pytest.fixture(scope="module", params=ZOO_MODELS)
+def zoo(request):
+    """(name, card, golden) of one committed model."""
+    name = request.param
+    return name, _json(_path(name, "model.json")), _json(_path(name, "golden.json"))
 
 
-def test_card_structure(card):
-    assert set(card) == {"name", "version", "architecture", "description", "file", "sha256", "opset",
-                         "input", "output", "labels", "training", "heldOutAccuracy", "heldOutCount",
-                         "parameterCount"}
-    assert card["name"] == "mixer-digits" and card["file"] == "model.onnx"
+def test_index_lists_every_model_dir_once():
+    assert ZOO_MODELS[0] == "mixer-digits"
+    assert len(ZOO_MODELS) == len(set(ZOO_MODELS))
+    dirs = sorted(d for d in os.listdir(ZOO_DIR) if os.path.isdir(os.path.join(ZOO_DIR, d)))
+    assert sorted(ZOO_MODELS) == dirs
+
+
+def test_card_structure(zoo):
+    name, card, _ = zoo
+    assert set(card) == CARD_KEYS
+    assert card["name"] == name and card["file"] == "model.onnx"
     assert card["opset"] == OPSET == 17
     inp = card["input"]
     assert (inp["name"], inp["layout"], inp["channels"], inp["height"], inp["width"]) == ("input", "NCHW", 1, 28, 28)
+    assert (inp["color"], inp["resize"], inp["interpolation"]) == ("grayscale", 28, "bilinear")
     assert (inp["scale"], inp["mean"], inp["std"]) == (data.SCALE, [data.MEAN], [data.STD])
     assert card["output"] == {"name": "logits", "kind": "logits"}
     assert card["labels"] == [str(d) for d in range(10)]
-    assert set(card["training"]) == {"data", "split", "trainCount", "epochs", "seconds", "seed"}
+    assert TRAINING_KEYS <= set(card["training"])
     assert card["heldOutAccuracy"] >= 0.97
 
 
-def test_card_sha256_matches_onnx(card):
-    assert card["sha256"] == sha256_file(ONNX_PATH)
+def test_card_sha256_matches_onnx(zoo):
+    name, card, _ = zoo
+    assert card["sha256"] == sha256_file(_path(name, "model.onnx"))
     assert card["sha256"] == card["sha256"].lower() and len(card["sha256"]) == 64
 
 
-def test_committed_onnx_contract():
-    model = check_onnx(ONNX_PATH)  # checker, opset 17, no external data, names, dynamic batch 'N'
-    assert os.path.getsize(ONNX_PATH) < 5 * 1024 * 1024
+def test_committed_onnx_contract(zoo):
+    name = zoo[0]
+    path = _path(name, "model.onnx")
+    model = check_onnx(path)  # checker, opset 17, no external data, names, dynamic batch 'N'
+    assert os.path.getsize(path) < 5 * 1024 * 1024
     assert {o.domain: o.version for o in model.opset_import}.get("") == 17
     assert all(not i.external_data and i.data_location == onnx.TensorProto.DEFAULT
                for i in model.graph.initializer)
@@ -97,13 +115,15 @@ def test_heldout_file_matches_raw_npm_split(heldout):
     assert np.array_equal(pixels, split.heldout_x)
 
 
-def test_card_counts_match_split(card, heldout):
+def test_card_counts_match_split(zoo, heldout):
+    _, card, _ = zoo
     _, labels = heldout
     assert card["heldOutCount"] == len(labels)
     assert card["training"]["trainCount"] == 10000 - len(labels)
 
 
-def test_golden_inputs_are_preprocessed_heldout(golden, heldout):
+def test_golden_inputs_are_preprocessed_heldout(zoo, heldout):
+    _, _, golden = zoo
     pixels, labels = heldout
     idx = golden["heldOutIndices"]
     assert len(idx) == 16 == len(golden["inputs"]) == len(golden["logits"])
@@ -113,26 +133,43 @@ def test_golden_inputs_are_preprocessed_heldout(golden, heldout):
     assert np.array_equal(got, expected)
 
 
-def _load_weights():
-    if not os.path.exists(WEIGHTS_PATH):
-        pytest.skip("weights.pt not committed (larger than 2 MB)")
-    ckpt = torch.load(WEIGHTS_PATH)
-    model = build_model(ckpt["arch"], ckpt["config"])
-    model.load_state_dict(ckpt["state_dict"])
-    return model.eval()
+_MODELS = {}
 
 
-def test_golden_logits_match_committed_weights(golden, card):
-    model = _load_weights()
+def _load_weights(name):
+    """The committed weights.pt as an eval-mode model (the deploy form that model.onnx was exported from)."""
+    path = _path(name, "weights.pt")
+    if not os.path.exists(path):
+        pytest.skip(f"{name}: weights.pt not committed (larger than 2 MB)")
+    if name not in _MODELS:
+        ckpt = torch.load(path)
+        model = build_model(ckpt["arch"], ckpt["config"])
+        model.load_state_dict(ckpt["state_dict"])
+        _MODELS[name] = (ckpt["arch"], model.eval())
+    return _MODELS[name]
+
+
+def test_weights_match_card(zoo):
+    name, card, _ = zoo
+    arch, model = _load_weights(name)
+    assert architecture_name(arch) == card["architecture"]
     assert count_parameters(model) == card["parameterCount"]
+    assert os.path.getsize(_path(name, "weights.pt")) < 2 * 1024 * 1024
+    if hasattr(model.cfg, "deploy"):
+        assert model.cfg.deploy, "weights.pt must hold the merged (exported) form"
+
+
+def test_golden_logits_match_committed_weights(zoo):
+    name, _, golden = zoo
+    _, model = _load_weights(name)
     with torch.no_grad():
         logits = model(torch.tensor(golden["inputs"], dtype=torch.float32).reshape(-1, 1, 28, 28)).numpy()
     np.testing.assert_allclose(logits, np.asarray(golden["logits"], dtype=np.float32), rtol=0, atol=1e-5)
 
 
-def test_card_accuracy_reproduces(card, heldout):
+def test_card_accuracy_reproduces(zoo, heldout):
+    name, card, _ = zoo
     pixels, labels = heldout
-    model = _load_weights()
-    with torch.no_grad():
-        pred = model(torch.from_numpy(data.preprocess(pixels))).argmax(1).numpy()
+    _, model = _load_weights(name)
+    pred = predict_logits(model, pixels).argmax(1)  # the same batches (500) the card was measured with
     assert int((pred == labels).sum()) / len(labels) == card["heldOutAccuracy"]
