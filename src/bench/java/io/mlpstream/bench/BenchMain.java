@@ -27,10 +27,11 @@ import java.util.TreeMap;
  *   <li>pipeline: the full job (broker → job → results topic) at the same batch sizes, preloaded input;</li>
  *   <li>baselines: the same job with batching off (batch.max-size=1) and the naive per-record map job;</li>
  *   <li>latency: end-to-end percentiles at 70 % of the measured maximum, against the p99 target;</li>
- *   <li>sweep: batch.max-size × batch.max-delay at that load.</li>
+ *   <li>sweep: batch.max-size × batch.max-delay at that load;</li>
+ *   <li>profile: JFR over one batched and one per-record run, summarised by component.</li>
  * </ul>
  * Usage: {@code BenchMain --models mixer-digits,models/fullsize/mixer-s16 [--batch-sizes 1,4,8,16,32,64]
- * [--suites raw,pipeline,baselines,latency,sweep] [--raw-seconds 8] [--seconds 15] [--out target/bench]}
+ * [--suites raw,pipeline,baselines,profile,latency,sweep] [--raw-seconds 8] [--seconds 15] [--out target/bench]}
  */
 public final class BenchMain {
     private final Map<String, String> args;
@@ -128,6 +129,24 @@ public final class BenchMain {
             md.append(String.format(Locale.ROOT, "| batching off (batch.max-size=1, async) | %.1f | %.2f |%n", off.throughput(), best / off.throughput()));
             md.append(String.format(Locale.ROOT, "| naive per-record RichMapFunction | %.1f | %.2f |%n%n", naive.throughput(), best / naive.throughput()));
             log("baselines: batching off %.1f/s, naive %.1f/s, batched best %.1f/s", off.throughput(), naive.throughput(), best);
+        }
+
+        if (suites.contains("profile")) {
+            int b = 32;
+            int events = events(limit.getOrDefault(b, best > 0 ? best : 500.0), runSeconds);
+            Path batchedJfr = out.resolve("profile-" + name + "-batched.jfr");
+            try (JfrProfile p = new JfrProfile(batchedJfr)) {
+                PipelineRun.run(broker, inputs, events, 0, batched(model, b, 10), InferenceJob::build);
+            }
+            Path naiveJfr = out.resolve("profile-" + name + "-naive.jfr");
+            try (JfrProfile p = new JfrProfile(naiveJfr)) {
+                PipelineRun.run(broker, inputs, Math.max(200, events / 3), 0, batched(model, 1, 10),
+                        (env, spec) -> InferenceJob.build(env, spec,
+                                (records, s) -> records.map(new NaivePerRecordFunction(s.inference())).name("per-record map")));
+            }
+            md.append("Profile (JFR, whole process: broker, producer, job, reader), micro-batched pipeline at batch.max-size=")
+                    .append(b).append(":\n\n").append(JfrProfile.summary(batchedJfr)).append("\nNaive per-record job:\n\n")
+                    .append(JfrProfile.summary(naiveJfr)).append('\n');
         }
 
         int defaultBatch = 32;
