@@ -31,7 +31,8 @@ import java.util.TreeMap;
  *   <li>profile: JFR over one batched and one per-record run, summarised by component.</li>
  * </ul>
  * Usage: {@code BenchMain --models mixer-digits,models/fullsize/mixer-s16 [--batch-sizes 1,4,8,16,32,64]
- * [--suites raw,pipeline,baselines,profile,latency,sweep] [--raw-seconds 8] [--seconds 15] [--out target/bench]}
+ * [--suites raw,pipeline,baselines,profile,latency,sweep] [--sweep-models a,b] [--raw-seconds 8] [--seconds 15]
+ * [--out target/bench]}
  */
 public final class BenchMain {
     private final Map<String, String> args;
@@ -164,7 +165,8 @@ public final class BenchMain {
             log("latency @%.1f/s: p99 %.1f ms (target %.1f)", rate, r.e2eP99() / 1000.0, target);
         }
 
-        if (suites.contains("sweep") && best > 0) {
+        boolean sweepThis = !args.containsKey("sweep-models") || List.of(args.get("sweep-models").split(",")).contains(model);
+        if (suites.contains("sweep") && sweepThis && best > 0) {
             double rate = 0.7 * best;
             int events = (int) Math.max(200, rate * runSeconds * 0.6);
             md.append(String.format(Locale.ROOT, "Sweep at %.1f img/s offered:%n%n| batch.max-size | batch.max-delay | e2e p50 (ms) | e2e p99 (ms) | mean batch |%n|---|---|---|---|---|%n", rate));
@@ -195,7 +197,7 @@ public final class BenchMain {
 
     /** Enough events for about {@code seconds} of work at the expected rate, within sane bounds. */
     private static int events(double expectedRate, double seconds) {
-        return (int) Math.min(20_000, Math.max(200, expectedRate * seconds));
+        return (int) Math.min(20_000, Math.max(400, expectedRate * seconds));
     }
 
     private void record(PrintWriter csv, String model, String mode, int batch, int delay, PipelineRun.Result r) {
