@@ -127,7 +127,7 @@ class WithSoftmax(nn.Module):
 
 def train(log=print) -> tuple[nn.Module, float, dict]:
     torch.manual_seed(SEED)
-    torch.use_deterministic_algorithms(True)
+    torch.use_deterministic_algorithms(True)  # build() restores the previous setting
     x_train, y_train = dataset(TRAIN_COUNT, SEED)
     x_test, y_test = dataset(TEST_COUNT, SEED + 1)
     model = ResMLP(CONFIG)
@@ -193,10 +193,15 @@ def card(sha256: str, accuracy: float, params: int) -> dict:
 
 def build(out: str, log=print) -> dict:
     """Train, export and write ``out``/model.onnx + model.json; returns the card."""
-    torch.set_num_threads(1)
     os.makedirs(out, exist_ok=True)
     start = time.time()
-    model, accuracy, _ = train(log)
+    threads, deterministic = torch.get_num_threads(), torch.are_deterministic_algorithms_enabled()
+    torch.set_num_threads(1)
+    try:
+        model, accuracy, _ = train(log)
+    finally:  # build() also runs inside the pytest session: leave torch as it was
+        torch.set_num_threads(threads)
+        torch.use_deterministic_algorithms(deterministic)
     onnx_path = os.path.join(out, "model.onnx")
     export(model, onnx_path)
     c = card(sha256_file(onnx_path), accuracy, count_parameters(model))
