@@ -48,8 +48,10 @@ def _dims(value_info) -> list:
     return [d.dim_param if d.dim_param else d.dim_value for d in value_info.type.tensor_type.shape.dim]
 
 
-def check_onnx(path: str, num_classes: int = 10, in_chans: int = 1, img_size: int = 28) -> onnx.ModelProto:
-    """Raise AssertionError / onnx.checker errors unless the file meets the export contract."""
+def check_onnx(path: str, num_classes: int = 10, in_chans: int = 1, img_size: int = 28,
+               input_name: str = INPUT_NAME, output_name: str = OUTPUT_NAME) -> onnx.ModelProto:
+    """Raise AssertionError / onnx.checker errors unless the file meets the export contract
+    (the names are parameters so that models that are not zoo models, e.g. byo_example, use it too)."""
     model = onnx.load(path, load_external_data=False)
     onnx.checker.check_model(model)
     opsets = {o.domain: o.version for o in model.opset_import}
@@ -58,8 +60,8 @@ def check_onnx(path: str, num_classes: int = 10, in_chans: int = 1, img_size: in
         assert init.data_location != onnx.TensorProto.EXTERNAL and not init.external_data, \
             f"initializer {init.name} uses external data"
     inputs = [i for i in model.graph.input if i.name not in {t.name for t in model.graph.initializer}]
-    assert [i.name for i in inputs] == [INPUT_NAME], [i.name for i in inputs]
-    assert [o.name for o in model.graph.output] == [OUTPUT_NAME]
+    assert [i.name for i in inputs] == [input_name], [i.name for i in inputs]
+    assert [o.name for o in model.graph.output] == [output_name]
     assert inputs[0].type.tensor_type.elem_type == onnx.TensorProto.FLOAT
     assert _dims(inputs[0]) == [BATCH_AXIS, in_chans, img_size, img_size], _dims(inputs[0])
     assert _dims(model.graph.output[0]) == [BATCH_AXIS, num_classes], _dims(model.graph.output[0])

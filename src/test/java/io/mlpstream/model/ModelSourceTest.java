@@ -7,8 +7,10 @@ import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.function.UnaryOperator;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatCode;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 class ModelSourceTest {
@@ -81,5 +83,68 @@ class ModelSourceTest {
         assertThatThrownBy(() -> ModelSource.load(dir.toString())).hasMessageContaining("plain file name");
         Files.writeString(dir.resolve("model.json"), "not json");
         assertThatThrownBy(() -> ModelSource.load(dir.toString())).hasMessageContaining("not valid JSON");
+    }
+
+    private static Path byoExample() throws Exception {
+        return Path.of(ModelSourceTest.class.getResource("/byo-colors/model.json").toURI()).getParent();
+    }
+
+    /** The bring-your-own example's card (src/test/resources/byo-colors) with one edit, beside its real model.onnx. */
+    private Path byoWith(UnaryOperator<String> edit) throws Exception {
+        Path example = byoExample();
+        Path d = Files.createDirectories(dir.resolve("byo-" + System.nanoTime()));
+        Files.copy(example.resolve("model.onnx"), d.resolve("model.onnx"));
+        String original = Files.readString(example.resolve("model.json"));
+        String edited = edit.apply(original);
+        assertThat(edited).as("the edit must change the card").isNotEqualTo(original);
+        Files.writeString(d.resolve("model.json"), edited);
+        return d;
+    }
+
+    @Test
+    void aCardThatContradictsItselfIsRefusedBeforeAnySession() throws Exception {
+        // 3 channels but one mean / one std (a grayscale card's normalisation left in)
+        Path oneMean = byoWith(c -> c.replaceFirst("\"mean\": \\[[^\\]]*\\]", "\"mean\": [0.5]"));
+        assertThatThrownBy(() -> ModelSource.load(oneMean.toString()))
+                .isInstanceOf(ModelException.class)
+                .hasMessageContaining(oneMean.resolve("model.json").toString())
+                .hasMessageContaining("\"input.mean\" needs one value per channel (3)");
+        Path oneStd = byoWith(c -> c.replaceFirst("\"std\": \\[[^\\]]*\\]", "\"std\": [0.25]"));
+        assertThatThrownBy(() -> ModelSource.load(oneStd.toString()))
+                .hasMessageContaining("\"input.std\" needs one value per channel (3)");
+        // the channel count changed, mean/std still per RGB channel
+        Path oneChannel = byoWith(c -> c.replace("\"channels\": 3", "\"channels\": 1"));
+        assertThatThrownBy(() -> ModelSource.load(oneChannel.toString()))
+                .hasMessageContaining("\"input.mean\" needs one value per channel (1)");
+        Path fourChannels = byoWith(c -> c.replace("\"channels\": 3", "\"channels\": 4"));
+        assertThatThrownBy(() -> ModelSource.load(fourChannels.toString()))
+                .hasMessageContaining("\"input.channels\" must be 1 or 3, got 4");
+        // an output kind the job does not know (it would not know whether to apply a softmax)
+        Path kind = byoWith(c -> c.replace("\"kind\": \"probabilities\"", "\"kind\": \"log_softmax\""));
+        assertThatThrownBy(() -> ModelSource.load(kind.toString()))
+                .hasMessageContaining("\"output.kind\" must be logits or probabilities, got 'log_softmax'");
+        assertThat(SharedSessions.openSessions()).isZero();
+    }
+
+    @Test
+    void aCardThatContradictsItsGraphIsRefusedWhenTheSessionOpens() throws Exception {
+        // the card as committed opens fine
+        assertThatCode(() -> SharedSessions.acquire(ModelSource.load(byoExample().toString()), Device.CPU, 1).close())
+                .doesNotThrowAnyException();
+        // the zoo's input name is not this graph's: the card drives the name, nothing is assumed
+        Path input = byoWith(c -> c.replace("\"name\": \"pixel_values\"", "\"name\": \"input\""));
+        assertThatThrownBy(() -> SharedSessions.acquire(ModelSource.load(input.toString()), Device.CPU, 1))
+                .isInstanceOf(ModelException.class)
+                .hasMessageContaining("the card's input.name 'input' is not an input of the ONNX graph [pixel_values]");
+        Path output = byoWith(c -> c.replace("\"name\": \"probabilities\"", "\"name\": \"logits\""));
+        assertThatThrownBy(() -> SharedSessions.acquire(ModelSource.load(output.toString()), Device.CPU, 1))
+                .hasMessageContaining("the card's output.name 'logits' is not an output of the ONNX graph [probabilities]");
+        Path size = byoWith(c -> c.replace("\"height\": 32", "\"height\": 28").replace("\"width\": 32", "\"width\": 28"));
+        assertThatThrownBy(() -> SharedSessions.acquire(ModelSource.load(size.toString()), Device.CPU, 1))
+                .hasMessageContaining("does not match the card's NCHW [N, 3, 28, 28]");
+        Path labels = byoWith(c -> c.replace("\"gray\"", "\"gray\", \"purple\""));
+        assertThatThrownBy(() -> SharedSessions.acquire(ModelSource.load(labels.toString()), Device.CPU, 1))
+                .hasMessageContaining("does not match the 5 labels in the card (expected [N, 5])");
+        assertThat(SharedSessions.openSessions()).isZero();
     }
 }

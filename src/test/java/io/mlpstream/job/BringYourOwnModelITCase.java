@@ -1,0 +1,209 @@
+package io.mlpstream.job;
+
+import io.mlpstream.avro.LabelScore;
+import io.mlpstream.avro.TaggedImage;
+import io.mlpstream.embedded.EmbeddedKafkaBroker;
+import io.mlpstream.image.TestImages;
+import io.mlpstream.model.ModelCard;
+import io.mlpstream.model.ModelException;
+import io.mlpstream.model.ModelSource;
+import io.mlpstream.model.SharedSessions;
+import io.mlpstream.serde.TaggedImageSerializer;
+import io.mlpstream.testutils.KafkaTestUtils;
+import io.mlpstream.testutils.TestEvents;
+
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.configuration.RestartStrategyOptions;
+import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.apache.flink.test.junit5.MiniClusterExtension;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.awt.image.BufferedImage;
+import java.awt.image.WritableRaster;
+import java.net.URISyntaxException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.within;
+
+/**
+ * A user's own model through the real job, described by nothing but its card and loaded from a directory
+ * (not bundled): the colour classifier of {@code models/mlpstream_models/byo_example.py}
+ * ({@code src/test/resources/byo-colors}, copied to a temporary directory first). It is everything the digit
+ * zoo is not: RGB, 32×32 after a resize to 36 and a center crop, ImageNet mean/std, an input called
+ * {@code pixel_values}, an output {@code probabilities} that already went through a Softmax in the graph, four
+ * colour labels. Colour JPEGs and PNGs of very different sizes and aspect ratios must all come back with the
+ * right colour, the card's labels and identity, and scores that are probabilities (not softmaxed twice).
+ */
+class BringYourOwnModelITCase {
+    private static final String[] COLOURS = {"red", "green", "blue", "gray"};
+    private static final int[][] RGB = {{205, 35, 30}, {40, 165, 55}, {35, 65, 200}, {128, 128, 128}};
+    private static final int[][] SIZES = {{640, 480}, {300, 200}, {50, 500}, {1024, 96}, {32, 32}, {37, 23}};
+
+    @RegisterExtension
+    static final MiniClusterExtension FLINK = new MiniClusterExtension(new MiniClusterResourceConfiguration.Builder()
+            .setNumberTaskManagers(1)
+            .setNumberSlotsPerTaskManager(2)
+            .setConfiguration(noRestarts())
+            .build());
+
+    private static EmbeddedKafkaBroker broker;
+
+    @TempDir
+    Path tmp;
+
+    private static Configuration noRestarts() {
+        Configuration c = new Configuration();
+        c.set(RestartStrategyOptions.RESTART_STRATEGY, "none");
+        return c;
+    }
+
+    @BeforeAll
+    static void startBroker() {
+        broker = EmbeddedKafkaBroker.builder().build().start();
+    }
+
+    @AfterAll
+    static void stopBroker() {
+        if (broker != null) {
+            broker.close();
+        }
+        KafkaTestUtils.assertNoKafkaClientThreadsLeft();
+        assertThat(SharedSessions.openSessions()).isZero();
+    }
+
+    /** The example's committed directory (model.json + model.onnx), as test resources put it on the classpath. */
+    static Path exampleDir() throws URISyntaxException {
+        return Path.of(BringYourOwnModelITCase.class.getResource("/byo-colors/model.json").toURI()).getParent();
+    }
+
+    /** A w×h field of the colour, a brightness gradient of ±15 % across it and Gaussian noise (sd 6). */
+    static BufferedImage colourField(int w, int h, int[] rgb, Random random) {
+        BufferedImage img = new BufferedImage(w, h, BufferedImage.TYPE_3BYTE_BGR);
+        WritableRaster raster = img.getRaster();
+        boolean horizontal = random.nextBoolean();
+        int[] px = new int[3];
+        for (int y = 0; y < h; y++) {
+            for (int x = 0; x < w; x++) {
+                double t = horizontal ? (double) x / w : (double) y / h;
+                double shade = 0.85 + 0.3 * t;
+                for (int c = 0; c < 3; c++) {
+                    px[c] = (int) Math.max(0, Math.min(255, Math.round(rgb[c] * shade + random.nextGaussian() * 6)));
+                }
+                raster.setPixel(x, y, px);
+            }
+        }
+        return img;
+    }
+
+    @Test
+    void aModelDescribedOnlyByItsCardRunsThroughTheJob() throws Exception {
+        Path modelDir = Files.createDirectories(tmp.resolve("my-models").resolve("colour-classifier"));
+        for (String f : List.of("model.json", "model.onnx")) {
+            Files.copy(exampleDir().resolve(f), modelDir.resolve(f));
+        }
+        ModelCard card = ModelCard.parse(Files.readAllBytes(modelDir.resolve("model.json")), "byo");
+        assertThat(card.labels()).containsExactly(COLOURS);
+        assertThat(card.input().name()).isEqualTo("pixel_values");
+        assertThat(card.output().isLogits()).isFalse();
+        // it is not a bundled model: only the path finds it
+        assertThat(ModelSource.bundledNames()).doesNotContain(card.name());
+        assertThatThrownBy(() -> ModelSource.load(card.name())).isInstanceOf(ModelException.class)
+                .hasMessageContaining("not found");
+
+        String in = "images-byo";
+        String out = "tags-byo";
+        broker.createTopics(2, in, out, "dead-byo", "metrics-byo");
+        Random random = new Random(42);
+        List<ProducerRecord<byte[], byte[]>> records = new ArrayList<>();
+        Map<String, String> expected = new LinkedHashMap<>();
+        for (int s = 0; s < SIZES.length; s++) {
+            for (int c = 0; c < COLOURS.length; c++) {
+                BufferedImage img = colourField(SIZES[s][0], SIZES[s][1], RGB[c], random);
+                String base = COLOURS[c] + "-" + SIZES[s][0] + "x" + SIZES[s][1];
+                byte[] jpeg = TestImages.jpeg(img, 0.85f);
+                byte[] png = TestImages.png(img);
+                records.add(new ProducerRecord<>(in, (base + ".jpg").getBytes(StandardCharsets.UTF_8),
+                        TestEvents.encoded(base + ".jpg", jpeg, "image/jpeg")));
+                records.add(new ProducerRecord<>(in, (base + ".png").getBytes(StandardCharsets.UTF_8),
+                        TestEvents.encoded(base + ".png", png, "image/png")));
+                expected.put(base + ".jpg", COLOURS[c]);
+                expected.put(base + ".png", COLOURS[c]);
+            }
+        }
+        KafkaTestUtils.produce(broker.bootstrapServers(), records);
+
+        Map<String, String> o = new LinkedHashMap<>();
+        o.put("model.name", modelDir.toAbsolutePath().toString());
+        o.put("kafka.bootstrap-servers", broker.bootstrapServers());
+        o.put("kafka.input-topic", in);
+        o.put("kafka.results-topic", out);
+        o.put("kafka.dead-letter-topic", "dead-byo");
+        o.put("kafka.metrics-topic", "metrics-byo");
+        o.put("kafka.bounded", "true");
+        o.put("kafka.starting-offsets", "earliest");
+        o.put("kafka.transaction-timeout", "60 s");
+        o.put("kafka.transactional-id-prefix", "byo-" + System.nanoTime());
+        o.put("job.parallelism", "2");
+        o.put("job.checkpoint-interval", "500 ms");
+        o.put("batch.max-size", "8");
+        o.put("output.top-k", "4");
+        InferenceJobSpec spec = InferenceJobSpec.from(JobConfig.load(null, o));
+        StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
+        InferenceJob.build(env, spec);
+        env.execute("byo");
+
+        assertThat(KafkaTestUtils.drainAllRecordsFromTopic(broker.bootstrapServers(), "dead-byo", true)).isEmpty();
+        List<ConsumerRecord<byte[], byte[]>> results =
+                KafkaTestUtils.drainAllRecordsFromTopic(broker.bootstrapServers(), out, true);
+        assertThat(results).hasSize(expected.size());
+        Map<String, TaggedImage> byId = new HashMap<>();
+        float lowestTop = 1f;
+        for (ConsumerRecord<byte[], byte[]> r : results) {
+            TaggedImage t = TaggedImageSerializer.decode(r.value());
+            assertThat(byId.put(t.getEventId(), t)).as("duplicate %s", t.getEventId()).isNull();
+            assertThat(t.getModelName()).isEqualTo(card.name()).isEqualTo("byo-colors");
+            assertThat(t.getModelVersion()).isEqualTo(card.version());
+            assertThat(t.getModelSha256()).isEqualTo(card.sha256())
+                    .isEqualTo(ModelSource.sha256(Files.readAllBytes(modelDir.resolve("model.onnx"))));
+            List<LabelScore> labels = t.getLabels();
+            assertThat(labels).hasSize(4);
+            assertThat(labels.get(0).getLabel()).as("colour of %s", t.getEventId()).isEqualTo(expected.get(t.getEventId()));
+            double sum = 0;
+            for (int i = 0; i < labels.size(); i++) {
+                LabelScore l = labels.get(i);
+                assertThat(card.labels().get(l.getIndex())).isEqualTo(l.getLabel());
+                assertThat(l.getScore()).isBetween(0f, 1f);
+                if (i > 0) {
+                    assertThat(l.getScore()).isLessThanOrEqualTo(labels.get(i - 1).getScore());
+                }
+                sum += l.getScore();
+            }
+            assertThat(labels.stream().map(LabelScore::getLabel)).containsExactlyInAnyOrder(COLOURS);
+            // all four classes: the model's own Softmax sums to 1; no second softmax by the job (which would
+            // squash a top probability of ~1 to at most e / (e + 3) = 0.475)
+            assertThat(sum).isCloseTo(1.0, within(1e-4));
+            assertThat(labels.get(0).getScore()).as("top score of %s", t.getEventId()).isGreaterThan(0.9f);
+            lowestTop = Math.min(lowestTop, labels.get(0).getScore());
+        }
+        assertThat(byId.keySet()).isEqualTo(expected.keySet());
+        System.out.printf("byo-colors from %s through the job: %d/%d colours right (JPEG + PNG, %d sizes), "
+                + "lowest top probability %.4f%n", modelDir, results.size(), expected.size(), SIZES.length, lowestTop);
+    }
+}
