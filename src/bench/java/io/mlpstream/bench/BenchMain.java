@@ -197,7 +197,7 @@ public final class BenchMain {
 
     /** Enough events for about {@code seconds} of work at the expected rate, within sane bounds. */
     private static int events(double expectedRate, double seconds) {
-        return (int) Math.min(20_000, Math.max(400, expectedRate * seconds));
+        return (int) Math.min(12_000, Math.max(400, expectedRate * seconds));
     }
 
     private void record(PrintWriter csv, String model, String mode, int batch, int delay, PipelineRun.Result r) {
