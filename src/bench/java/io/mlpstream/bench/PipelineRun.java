@@ -5,6 +5,7 @@ import io.mlpstream.avro.TaggedImage;
 import io.mlpstream.embedded.EmbeddedKafkaBroker;
 import io.mlpstream.job.InferenceJobSpec;
 import io.mlpstream.job.JobConfig;
+import io.mlpstream.job.LocalCheckpoints;
 import io.mlpstream.metrics.Percentiles;
 import io.mlpstream.serde.ImageEventCodec;
 import io.mlpstream.serde.TaggedImageSerializer;
@@ -74,6 +75,7 @@ final class PipelineRun {
         o.put("kafka.transaction-timeout", "5 min");
         o.putIfAbsent("job.checkpoint-interval", "1 s");
         o.putIfAbsent("job.parallelism", "2");
+        o.putIfAbsent("job.checkpoint-dir", LocalCheckpoints.directory());
         InferenceJobSpec spec = InferenceJobSpec.from(JobConfig.load(null, o));
 
         try (KafkaProducer<byte[], byte[]> producer = producer(broker.bootstrapServers())) {
@@ -94,8 +96,13 @@ final class PipelineRun {
                     feeder = new Thread(() -> feed(producer, in, inputs, events, rate), "bench-feeder");
                     feeder.start();
                 }
-                Result result = collect(broker.bootstrapServers(), out, dead, events, rate,
-                        Duration.ofSeconds(180 + (long) (rate > 0 ? events / rate : 0)));
+                Result result;
+                try {
+                    result = collect(broker.bootstrapServers(), out, dead, events, rate,
+                            Duration.ofSeconds(180 + (long) (rate > 0 ? events / rate : 0)));
+                } catch (IllegalStateException e) {
+                    throw new IllegalStateException(e.getMessage() + "; job status " + job.getJobStatus().get(), e);
+                }
                 if (feeder != null) {
                     feeder.join();
                 }
@@ -153,8 +160,13 @@ final class PipelineRun {
         int tagged = 0;
         int deadLetters = 0;
         long deadline = System.nanoTime() + limit.toNanos();
+        long nextReport = System.nanoTime() + 10_000_000_000L;
         try (KafkaConsumer<byte[], byte[]> consumer = consumer(bootstrap, out, dead)) {
             while (tagged + deadLetters < events && System.nanoTime() < deadline) {
+                if (System.nanoTime() > nextReport) {
+                    System.out.printf("[bench]   ... %d tagged, %d dead letters of %d%n", tagged, deadLetters, events);
+                    nextReport += 10_000_000_000L;
+                }
                 for (ConsumerRecord<byte[], byte[]> r : consumer.poll(Duration.ofMillis(200))) {
                     if (!r.topic().equals(out)) {
                         deadLetters++;

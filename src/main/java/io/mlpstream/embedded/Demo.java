@@ -4,6 +4,7 @@ import io.mlpstream.avro.TaggedImage;
 import io.mlpstream.job.InferenceJob;
 import io.mlpstream.job.InferenceJobSpec;
 import io.mlpstream.job.JobConfig;
+import io.mlpstream.job.LocalCheckpoints;
 import io.mlpstream.model.ModelCard;
 import io.mlpstream.model.ModelSource;
 import io.mlpstream.serde.TaggedImageSerializer;
@@ -57,6 +58,7 @@ public final class Demo {
             overrides.put("metrics.window", "2 s");
             overrides.put("kafka.starting-offsets", "earliest");
             overrides.put("kafka.transactional-id-prefix", "mlpstream-demo-" + System.currentTimeMillis());
+            overrides.put("job.checkpoint-dir", LocalCheckpoints.directory());
             overrides.putAll(userOverrides);
             overrides.put("kafka.bootstrap-servers", broker.bootstrapServers());
             overrides.put("kafka.bounded", "false");

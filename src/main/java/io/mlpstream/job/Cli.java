@@ -6,11 +6,14 @@ import io.mlpstream.embedded.DigitsDataset;
 import io.mlpstream.model.ModelException;
 
 import org.apache.flink.configuration.ConfigOption;
+import org.apache.flink.streaming.api.environment.LocalStreamEnvironment;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.util.TimeUtils;
 
 import java.io.PrintStream;
 import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import java.util.List;
 
 /**
@@ -50,7 +53,15 @@ public final class Cli {
                     if (cl.config() == null) {
                         throw new ConfigException("'run' needs --config FILE (e.g. --config jobs/digits-tagging.yaml).");
                     }
-                    submit(InferenceJobSpec.from(JobConfig.load(cl.config(), cl.overrides())));
+                    JobConfig config = JobConfig.load(cl.config(), cl.overrides());
+                    if (StreamExecutionEnvironment.getExecutionEnvironment() instanceof LocalStreamEnvironment
+                            && !config.values().containsKey(InferenceJobOptions.CHECKPOINT_DIR.key())) {
+                        // a local MiniCluster has no checkpoint directory; in-flight images can exceed the in-memory 5 MB
+                        Map<String, String> overrides = new LinkedHashMap<>(cl.overrides());
+                        overrides.put(InferenceJobOptions.CHECKPOINT_DIR.key(), LocalCheckpoints.directory());
+                        config = JobConfig.load(cl.config(), overrides);
+                    }
+                    submit(InferenceJobSpec.from(config));
                     return 0;
                 }
                 case "produce" -> {

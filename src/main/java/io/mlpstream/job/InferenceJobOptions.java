@@ -134,6 +134,14 @@ public final class InferenceJobOptions {
             .defaultValue(Duration.ofSeconds(5))
             .withDescription("Checkpoint interval; results become visible to read_committed readers at each checkpoint.");
 
+    public static final ConfigOption<String> CHECKPOINT_DIR = ConfigOptions.key("job.checkpoint-dir")
+            .stringType()
+            .defaultValue("")
+            .withDescription("Checkpoint directory (file:///..., s3://...); empty = the cluster's execution.checkpointing.dir. "
+                    + "In-flight records (async.capacity x compressed image size per subtask) are in every checkpoint: "
+                    + "Flink's in-memory default refuses more than 5 MB per task, e.g. 48 in-flight 120 KB JPEGs. "
+                    + "Local runs (demo, standalone run) default to a temporary directory.");
+
     /** All options, in the order of the configuration reference. */
     public static List<ConfigOption<?>> all() {
         return List.of(
@@ -143,6 +151,6 @@ public final class InferenceJobOptions {
                 MAX_BATCH_SIZE, MAX_BATCH_DELAY, MAX_IN_FLIGHT_BATCHES,
                 ASYNC_CAPACITY, ASYNC_TIMEOUT, ASYNC_ORDERED,
                 TOP_K, METRICS_WINDOW, MAX_IMAGE_PIXELS,
-                JOB_NAME, PARALLELISM, CHECKPOINT_INTERVAL);
+                JOB_NAME, PARALLELISM, CHECKPOINT_INTERVAL, CHECKPOINT_DIR);
     }
 }

@@ -39,7 +39,8 @@ public record InferenceJobSpec(
         Duration metricsWindow,
         String jobName,
         int parallelism,
-        Duration checkpointInterval)
+        Duration checkpointInterval,
+        String checkpointDir)
         implements Serializable {
 
     /** Reads and validates every option of a loaded config. */
@@ -107,7 +108,7 @@ public record InferenceJobSpec(
                 get(c, BOOTSTRAP_SERVERS), input, results, dead, metrics, get(c, GROUP_ID), offsets, get(c, BOUNDED),
                 guarantee, prefix, txTimeout, get(c, CHECK_TOPICS), Map.copyOf(config.kafkaProperties()), settings,
                 capacity == 0 ? minCapacity : capacity, timeout, get(c, ASYNC_ORDERED), window, get(c, JOB_NAME),
-                parallelism, checkpoint);
+                parallelism, checkpoint, get(c, CHECKPOINT_DIR).strip());
     }
 
     /** Like the record's own, but Kafka properties that hold secrets are masked. */
@@ -117,7 +118,7 @@ public record InferenceJobSpec(
                 + resultsTopic + ", deadLetterTopic=" + deadLetterTopic + ", metricsTopic=" + metricsTopic + ", groupId=" + groupId
                 + ", deliveryGuarantee=" + deliveryGuarantee + ", kafkaProperties=" + KafkaPropertiesLog.render(kafkaProperties)
                 + ", inference=" + inference + ", asyncCapacity=" + asyncCapacity + ", asyncTimeout=" + asyncTimeout
-                + ", parallelism=" + parallelism + ", checkpointInterval=" + checkpointInterval + "]";
+                + ", parallelism=" + parallelism + ", checkpointInterval=" + checkpointInterval + ", checkpointDir=" + checkpointDir + "]";
     }
 
     private static DeliveryGuarantee guarantee(String text) {

@@ -2,6 +2,8 @@ package io.mlpstream.job;
 
 import io.mlpstream.model.Device;
 
+import org.apache.flink.configuration.CheckpointingOptions;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -102,6 +104,19 @@ class JobConfigTest {
         assertThatThrownBy(() -> spec(Map.of("kafka.transaction-timeout", "5 s", "job.checkpoint-interval", "5 s")))
                 .hasMessageContaining("kafka.transaction-timeout=PT5S must be well above");
         assertThatThrownBy(() -> JobConfig.load(Path.of("no/such.yaml"), Map.of())).hasMessageContaining("does not exist");
+    }
+
+    @Test
+    void aCheckpointDirectorySwitchesTheJobToFilesystemCheckpointStorage() {
+        // 48 in-flight 120 KB JPEGs are 5.7 MB of async-operator state: above the in-memory storage's 5 MB per task
+        StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
+        InferenceJob.build(env, spec(Map.of("job.checkpoint-dir", "file:///tmp/mlpstream-ckpt-test")));
+        assertThat(env.getConfiguration().get(CheckpointingOptions.CHECKPOINT_STORAGE)).isEqualTo("filesystem");
+        assertThat(env.getConfiguration().get(CheckpointingOptions.CHECKPOINTS_DIRECTORY)).isEqualTo("file:///tmp/mlpstream-ckpt-test");
+
+        StreamExecutionEnvironment plain = StreamExecutionEnvironment.getExecutionEnvironment();
+        InferenceJob.build(plain, spec(Map.of()));
+        assertThat(plain.getConfiguration().getOptional(CheckpointingOptions.CHECKPOINTS_DIRECTORY)).isEmpty();
     }
 
     private static InferenceJobSpec spec(Map<String, String> overrides) {
