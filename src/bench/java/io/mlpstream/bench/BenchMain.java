@@ -32,7 +32,7 @@ import java.util.TreeMap;
  * </ul>
  * Usage: {@code BenchMain --models mixer-digits,models/fullsize/mixer-s16 [--batch-sizes 1,4,8,16,32,64]
  * [--suites raw,pipeline,baselines,profile,latency,sweep] [--sweep-models a,b] [--raw-seconds 8] [--seconds 15]
- * [--out target/bench]}
+ * [--checkpoint-interval "1 s"] [--out target/bench]}
  */
 public final class BenchMain {
     private final Map<String, String> args;
@@ -60,9 +60,11 @@ public final class BenchMain {
         Set<String> suites = Set.of(args.getOrDefault("suites", "raw,pipeline,baselines,latency,sweep").split(","));
         double rawSeconds = Double.parseDouble(args.getOrDefault("raw-seconds", "8"));
         double runSeconds = Double.parseDouble(args.getOrDefault("seconds", "15"));
+        checkpointInterval = args.getOrDefault("checkpoint-interval", "1 s");
         md.append("Machine: ").append(Runtime.getRuntime().availableProcessors()).append(" cores, JDK ")
                 .append(System.getProperty("java.version")).append(", ").append(System.getProperty("os.name")).append(' ')
-                .append(System.getProperty("os.arch")).append(". Date: ").append(LocalDate.now()).append(".\n\n");
+                .append(System.getProperty("os.arch")).append(". Date: ").append(LocalDate.now())
+                .append(". Checkpoint interval: ").append(checkpointInterval).append(".\n\n");
         try (EmbeddedKafkaBroker broker = EmbeddedKafkaBroker.builder().build().start();
                 PrintWriter raw = csv("raw.csv", "model,batch,callers,threads,images_per_s");
                 PrintWriter pipe = csv("pipeline.csv", "model,mode,batch,delay_ms,offered_per_s,throughput_per_s,e2e_p50_ms,e2e_p95_ms,e2e_p99_ms,inference_p99_ms,mean_batch")) {
@@ -183,8 +185,11 @@ public final class BenchMain {
         Files.writeString(out.resolve("results.md"), md.toString());
     }
 
+    private static String checkpointInterval = "1 s";
+
     private static Map<String, String> batched(String model, int batch, int delayMs) {
         Map<String, String> o = new LinkedHashMap<>();
+        o.put("job.checkpoint-interval", checkpointInterval);
         o.put("model.name", model);
         o.put("model.device", "cpu");
         o.put("model.intra-op-threads", "1");
