@@ -32,7 +32,7 @@ import java.util.TreeMap;
  * </ul>
  * Usage: {@code BenchMain --models mixer-digits,models/fullsize/mixer-s16 [--batch-sizes 1,4,8,16,32,64]
  * [--suites raw,pipeline,baselines,profile,latency,sweep] [--sweep-models a,b] [--raw-seconds 8] [--seconds 15]
- * [--checkpoint-interval "1 s"] [--out target/bench]}
+ * [--checkpoint-interval "1 s"] [--in-flight 2] [--out target/bench]}
  */
 public final class BenchMain {
     private final Map<String, String> args;
@@ -61,10 +61,12 @@ public final class BenchMain {
         double rawSeconds = Double.parseDouble(args.getOrDefault("raw-seconds", "8"));
         double runSeconds = Double.parseDouble(args.getOrDefault("seconds", "15"));
         checkpointInterval = args.getOrDefault("checkpoint-interval", "1 s");
+        inFlight = args.getOrDefault("in-flight", "2");
         md.append("Machine: ").append(Runtime.getRuntime().availableProcessors()).append(" cores, JDK ")
                 .append(System.getProperty("java.version")).append(", ").append(System.getProperty("os.name")).append(' ')
                 .append(System.getProperty("os.arch")).append(". Date: ").append(LocalDate.now())
-                .append(". Checkpoint interval: ").append(checkpointInterval).append(".\n\n");
+                .append(". Checkpoint interval: ").append(checkpointInterval).append(". batch.max-in-flight: ").append(inFlight)
+                .append(".\n\n");
         try (EmbeddedKafkaBroker broker = EmbeddedKafkaBroker.builder().build().start();
                 PrintWriter raw = csv("raw.csv", "model,batch,callers,threads,images_per_s");
                 PrintWriter pipe = csv("pipeline.csv", "model,mode,batch,delay_ms,offered_per_s,throughput_per_s,e2e_p50_ms,e2e_p95_ms,e2e_p99_ms,inference_p99_ms,mean_batch")) {
@@ -84,6 +86,14 @@ public final class BenchMain {
         md.append("## ").append(name).append(" (").append(loaded.card().architecture()).append(")\n\nInputs: ")
                 .append(inputs.description()).append(".\n\n");
         log("== %s: %s", name, inputs.description());
+
+        if (suites.contains("preprocess") && loaded.card().input().channels() == 3) {
+            PreprocessCost.Cost c = PreprocessCost.measure(loaded.card().preprocessSpec(), inputs.images(), 5);
+            md.append(String.format(Locale.ROOT, "Preprocessing CPU per image (one thread, %d images x 5 rounds): decode %.2f ms; "
+                    + "decode + fused bilinear resize/crop (the job) %.2f ms; decode + Java2D resize then crop (previous) %.2f ms.%n%n",
+                    inputs.images().size(), c.decodeMs(), c.fusedMs(), c.java2dMs()));
+            log("preprocess: decode %.2f ms, fused %.2f ms, java2d %.2f ms", c.decodeMs(), c.fusedMs(), c.java2dMs());
+        }
 
         Map<Integer, Double> limit = new TreeMap<>();
         if (suites.contains("raw")) {
@@ -186,6 +196,7 @@ public final class BenchMain {
     }
 
     private static String checkpointInterval = "1 s";
+    private static String inFlight = "2";
 
     private static Map<String, String> batched(String model, int batch, int delayMs) {
         Map<String, String> o = new LinkedHashMap<>();
@@ -195,7 +206,7 @@ public final class BenchMain {
         o.put("model.intra-op-threads", "1");
         o.put("batch.max-size", Integer.toString(batch));
         o.put("batch.max-delay", delayMs + " ms");
-        o.put("batch.max-in-flight", "2");
+        o.put("batch.max-in-flight", inFlight);
         o.put("async.timeout", "10 min");
         return o;
     }

@@ -75,6 +75,13 @@ public final class Preprocessor {
         int left = crop.left();
         int top = crop.top();
         if (crop.resamples(srcW, srcH)) {
+            if (spec.interpolation() == PreprocessSpec.Interpolation.BILINEAR) {
+                // fused: interpolate only the crop window, straight into the batch buffer
+                InterleavedBytes pixels = new InterleavedBytes(source);
+                int bands = source.getType() == BufferedImage.TYPE_BYTE_GRAY ? 1 : 3;
+                BilinearCrop.write(pixels, bands, srcW, srcH, crop, spec.height(), spec.width(), spec.channels(), lut, batch, base);
+                return;
+            }
             source = resizeAndCrop(source, crop);
             left = 0;
             top = 0;

@@ -1,0 +1,72 @@
+package io.mlpstream.image;
+
+import java.nio.FloatBuffer;
+
+/**
+ * Bilinear shorter-side resize + center crop + normalisation in one pass, straight from the decoded
+ * bytes into the batch buffer: only the crop window's pixels are ever computed, and no resized image
+ * is materialised. Pixel centres map as in Java2D, Pillow and torchvision (no antialiasing):
+ * {@code src = (dst + 0.5) * srcSize / resizedSize - 0.5}, clamped at the edges; the interpolated
+ * value is rounded to 8 bits, as an 8-bit resized image would hold it, before the normalisation table.
+ */
+final class BilinearCrop {
+    private BilinearCrop() {}
+
+    /**
+     * @param src decoded pixels, band c = output channel c (or band 0 for every channel of a gray source)
+     * @param lut lut[c * 256 + v] = (v / scale - mean[c]) / std[c]
+     */
+    static void write(InterleavedBytes src, int bands, int srcW, int srcH, CenterCrop crop, int outH, int outW, int channels,
+            float[] lut, FloatBuffer batch, int base) {
+        int[] x0 = new int[outW];
+        int[] x1 = new int[outW];
+        float[] fx = new float[outW];
+        axis(srcW, crop.resizedWidth(), crop.left(), outW, x0, x1, fx);
+        int[] y0 = new int[outH];
+        int[] y1 = new int[outH];
+        float[] fy = new float[outH];
+        axis(srcH, crop.resizedHeight(), crop.top(), outH, y0, y1, fy);
+
+        byte[] data = src.data();
+        int plane = outH * outW;
+        for (int c = 0; c < channels; c++) {
+            int band = bands == 1 ? 0 : c;
+            int lutBase = c * 256;
+            int out = base + c * plane;
+            for (int y = 0; y < outH; y++) {
+                int row0 = src.index(0, y0[y], band);
+                int row1 = src.index(0, y1[y], band);
+                int step = src.pixelStride();
+                float wy = fy[y];
+                for (int x = 0; x < outW; x++) {
+                    int a = x0[x] * step;
+                    int b = x1[x] * step;
+                    float wx = fx[x];
+                    float top = (data[row0 + a] & 0xFF) + wx * ((data[row0 + b] & 0xFF) - (data[row0 + a] & 0xFF));
+                    float bottom = (data[row1 + a] & 0xFF) + wx * ((data[row1 + b] & 0xFF) - (data[row1 + a] & 0xFF));
+                    int v = (int) (top + wy * (bottom - top) + 0.5f);
+                    batch.put(out++, lut[lutBase + (v < 0 ? 0 : v > 255 ? 255 : v)]);
+                }
+            }
+        }
+    }
+
+    /** Source indices and weights for each output index along one axis. */
+    private static void axis(int srcSize, int resizedSize, int cropStart, int outSize, int[] i0, int[] i1, float[] f) {
+        double scale = (double) srcSize / resizedSize;
+        for (int o = 0; o < outSize; o++) {
+            double s = (o + cropStart + 0.5) * scale - 0.5;
+            if (s < 0) {
+                s = 0;
+            }
+            int lo = (int) s;
+            if (lo >= srcSize - 1) {
+                lo = srcSize - 1;
+                s = lo;
+            }
+            i0[o] = lo;
+            i1[o] = Math.min(lo + 1, srcSize - 1);
+            f[o] = (float) (s - lo);
+        }
+    }
+}
