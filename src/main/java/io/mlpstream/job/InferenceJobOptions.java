@@ -93,7 +93,9 @@ public final class InferenceJobOptions {
     public static final ConfigOption<Integer> MAX_IN_FLIGHT_BATCHES = ConfigOptions.key("batch.max-in-flight")
             .intType()
             .defaultValue(2)
-            .withDescription("Batches processed at once per subtask (preprocessing of one overlaps inference of another).");
+            .withDescription("Batches processed at once per subtask (preprocessing of one overlaps inference of another). "
+                    + "For compute-bound models use 1 when parallelism x max-in-flight exceeds the cores "
+                    + "(mixer-s16 on 2 cores: pipeline 0.96-0.97 of raw ORT with 1, 0.78-0.91 with 2; BENCHMARKS.md).");
 
     public static final ConfigOption<Integer> ASYNC_CAPACITY = ConfigOptions.key("async.capacity")
             .intType()
