@@ -12,9 +12,6 @@ import io.mlpstream.testutils.PoisonPills;
 import io.mlpstream.testutils.PoisonPills.Pill;
 import io.mlpstream.testutils.TestEvents;
 
-import org.apache.flink.configuration.Configuration;
-import org.apache.flink.configuration.RestartStrategyOptions;
-import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.test.junit5.MiniClusterExtension;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -48,20 +45,10 @@ class BadInputITCase {
     private static final String METRICS = "inference-metrics";
 
     @RegisterExtension
-    static final MiniClusterExtension FLINK = new MiniClusterExtension(new MiniClusterResourceConfiguration.Builder()
-            .setNumberTaskManagers(1)
-            .setNumberSlotsPerTaskManager(2)
-            .setConfiguration(noRestarts())
-            .build());
+    static final MiniClusterExtension FLINK = JobTestSupport.noRestartCluster();
 
     private static EmbeddedKafkaBroker broker;
     private static DigitsDataset digits;
-
-    private static Configuration noRestarts() {
-        Configuration c = new Configuration();
-        c.set(RestartStrategyOptions.RESTART_STRATEGY, "none");
-        return c;
-    }
 
     @BeforeAll
     static void startBroker() throws Exception {

@@ -12,9 +12,6 @@ import io.mlpstream.serde.TaggedImageSerializer;
 import io.mlpstream.testutils.KafkaTestUtils;
 import io.mlpstream.testutils.TestEvents;
 
-import org.apache.flink.configuration.Configuration;
-import org.apache.flink.configuration.RestartStrategyOptions;
-import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.test.junit5.MiniClusterExtension;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -57,22 +54,12 @@ class BringYourOwnModelITCase {
     private static final int[][] SIZES = {{640, 480}, {300, 200}, {50, 500}, {1024, 96}, {32, 32}, {37, 23}};
 
     @RegisterExtension
-    static final MiniClusterExtension FLINK = new MiniClusterExtension(new MiniClusterResourceConfiguration.Builder()
-            .setNumberTaskManagers(1)
-            .setNumberSlotsPerTaskManager(2)
-            .setConfiguration(noRestarts())
-            .build());
+    static final MiniClusterExtension FLINK = JobTestSupport.noRestartCluster();
 
     private static EmbeddedKafkaBroker broker;
 
     @TempDir
     Path tmp;
-
-    private static Configuration noRestarts() {
-        Configuration c = new Configuration();
-        c.set(RestartStrategyOptions.RESTART_STRATEGY, "none");
-        return c;
-    }
 
     @BeforeAll
     static void startBroker() {

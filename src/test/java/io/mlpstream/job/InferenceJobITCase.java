@@ -5,9 +5,6 @@ import io.mlpstream.avro.LatencyReport;
 import io.mlpstream.avro.TaggedImage;
 import io.mlpstream.embedded.DigitsDataset;
 import io.mlpstream.embedded.EmbeddedKafkaBroker;
-import io.mlpstream.image.ImageDecoder;
-import io.mlpstream.image.Preprocessor;
-import io.mlpstream.model.Device;
 import io.mlpstream.model.LoadedModel;
 import io.mlpstream.model.ModelSource;
 import io.mlpstream.model.SharedSessions;
@@ -16,10 +13,8 @@ import io.mlpstream.serde.ImageEventCodec;
 import io.mlpstream.serde.LatencyReportSerializer;
 import io.mlpstream.serde.TaggedImageSerializer;
 import io.mlpstream.testutils.KafkaTestUtils;
+import io.mlpstream.testutils.TestEvents;
 
-import org.apache.flink.configuration.Configuration;
-import org.apache.flink.configuration.RestartStrategyOptions;
-import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.test.junit5.MiniClusterExtension;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -31,7 +26,6 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.nio.ByteBuffer;
-import java.nio.FloatBuffer;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -57,19 +51,9 @@ class InferenceJobITCase {
     private static final String METRICS = "inference-metrics";
 
     @RegisterExtension
-    static final MiniClusterExtension FLINK = new MiniClusterExtension(new MiniClusterResourceConfiguration.Builder()
-            .setNumberTaskManagers(1)
-            .setNumberSlotsPerTaskManager(2)
-            .setConfiguration(noRestarts())
-            .build());
+    static final MiniClusterExtension FLINK = JobTestSupport.noRestartCluster();
 
     private static EmbeddedKafkaBroker broker;
-
-    private static Configuration noRestarts() {
-        Configuration c = new Configuration();
-        c.set(RestartStrategyOptions.RESTART_STRATEGY, "none");
-        return c;
-    }
 
     @BeforeAll
     static void startBroker() {
@@ -93,20 +77,18 @@ class InferenceJobITCase {
         Map<String, String> expectedLabel = new LinkedHashMap<>();
         Map<String, Integer> trueLabel = new HashMap<>();
         List<ProducerRecord<byte[], byte[]>> records = new ArrayList<>();
-        Preprocessor pre = new Preprocessor(model.card().preprocessSpec());
-        ImageDecoder decoder = new ImageDecoder();
-        try (SharedSessions.Lease offline = SharedSessions.acquire(model, Device.CPU, 1)) {
-            FloatBuffer one = pre.newBatchBuffer(1);
-            for (int i = 0; i < DIGITS; i++) {
-                int index = (i * 7) % digits.size();
-                byte[] png = digits.png(index);
-                String id = "digit-" + i;
-                pre.writeInto(decoder.decode(png), one, 0);
-                float[] logits = offline.runner().run(one, 1);
-                expectedLabel.put(id, model.card().labels().get(argmax(logits)));
-                trueLabel.put(id, digits.label(index));
-                records.add(record(id, png, "image/png"));
-            }
+        List<byte[]> images = new ArrayList<>();
+        for (int i = 0; i < DIGITS; i++) {
+            int index = (i * 7) % digits.size();
+            byte[] png = digits.png(index);
+            String id = "digit-" + i;
+            images.add(png);
+            trueLabel.put(id, digits.label(index));
+            records.add(record(id, png, "image/png"));
+        }
+        List<String> reference = TestEvents.referenceLabels(images);
+        for (int i = 0; i < DIGITS; i++) {
+            expectedLabel.put("digit-" + i, reference.get(i));
         }
         byte[] png = digits.png(0);
         byte[] truncated = java.util.Arrays.copyOf(png, png.length / 2);
@@ -213,16 +195,6 @@ class InferenceJobITCase {
                 .setAttributes(Map.of())
                 .build();
         return new ProducerRecord<>(INPUT, id.getBytes(StandardCharsets.UTF_8), ImageEventCodec.encode(event));
-    }
-
-    private static int argmax(float[] v) {
-        int best = 0;
-        for (int i = 1; i < v.length; i++) {
-            if (v[i] > v[best]) {
-                best = i;
-            }
-        }
-        return best;
     }
 
     private static String header(ConsumerRecord<byte[], byte[]> r, String key) {

@@ -7,6 +7,8 @@ import org.apache.flink.api.common.JobStatus;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.RestartStrategyOptions;
 import org.apache.flink.core.execution.JobClient;
+import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
+import org.apache.flink.test.junit5.MiniClusterExtension;
 
 import java.time.Duration;
 import java.util.ArrayList;
@@ -28,6 +30,20 @@ final class JobTestSupport {
     /** Event count from {@code -Dmlpstream.events=N}, else the CI default. */
     static int events(int ciDefault) {
         return Integer.getInteger("mlpstream.events", ciDefault);
+    }
+
+    /**
+     * A MiniCluster of one TaskManager with two slots that never restarts a job, so any task failure
+     * fails {@code env.execute} and the test: for the ITCases that promise "0 job restarts".
+     */
+    static MiniClusterExtension noRestartCluster() {
+        Configuration c = new Configuration();
+        c.set(RestartStrategyOptions.RESTART_STRATEGY, "none");
+        return new MiniClusterExtension(new MiniClusterResourceConfiguration.Builder()
+                .setNumberTaskManagers(1)
+                .setNumberSlotsPerTaskManager(2)
+                .setConfiguration(c)
+                .build());
     }
 
     /**
