@@ -18,10 +18,7 @@ public final class ImageEventCodec {
 
     public static byte[] encode(ImageEvent event) {
         try {
-            ByteBuffer buf = event.toByteBuffer();
-            byte[] bytes = new byte[buf.remaining()];
-            buf.get(bytes);
-            return bytes;
+            return TaggedImageSerializer.toBytes(event.toByteBuffer());
         } catch (IOException e) {
             throw new IllegalStateException("Cannot encode ImageEvent " + event.getEventId(), e);
         }
