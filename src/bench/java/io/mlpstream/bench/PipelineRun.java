@@ -48,7 +48,7 @@ final class PipelineRun {
 
     /** What one run measured. Latencies in µs. */
     record Result(int events, int tagged, int deadLetters, double throughput, long e2eP50, long e2eP95, long e2eP99,
-            long inferenceP99, double meanBatch, double offeredRate, long[] e2eSamples) {}
+            long inferenceP99, double meanBatch, double offeredRate, long[] e2eSamples, String stages) {}
 
     private PipelineRun() {}
 
@@ -156,6 +156,9 @@ final class PipelineRun {
         long[] processedAt = new long[events];
         long[] e2e = new long[events];
         long[] inference = new long[events];
+        long[] ingest = new long[events];
+        long[] queue = new long[events];
+        long[] preprocess = new long[events];
         long batchSum = 0;
         int tagged = 0;
         int deadLetters = 0;
@@ -177,6 +180,9 @@ final class PipelineRun {
                         processedAt[tagged] = t.getProcessedAt().toEpochMilli();
                         e2e[tagged] = t.getLatency().getEndToEndUs();
                         inference[tagged] = t.getLatency().getInferenceUs();
+                        ingest[tagged] = t.getLatency().getKafkaToIngestUs();
+                        queue[tagged] = t.getLatency().getQueueWaitUs();
+                        preprocess[tagged] = t.getLatency().getPreprocessUs();
                     }
                     batchSum += t.getBatchSize();
                     tagged++;
@@ -196,8 +202,21 @@ final class PipelineRun {
         int skip = rate > 0 ? tagged / 10 : 0;
         Percentiles lat = new Percentiles(Arrays.copyOfRange(e2e, skip, tagged), tagged - skip);
         Percentiles inf = new Percentiles(Arrays.copyOfRange(inference, skip, tagged), tagged - skip);
+        String stages = stages(skip, tagged, "Kafka to operator", ingest, "batcher queue", queue, "preprocess", preprocess,
+                "inference", inference, "end to end", e2e);
         return new Result(events, tagged, deadLetters, throughput, lat.at(50), lat.at(95), lat.at(99), inf.at(99),
-                (double) batchSum / Math.max(1, tagged), rate, Arrays.copyOfRange(e2e, skip, tagged));
+                (double) batchSum / Math.max(1, tagged), rate, Arrays.copyOfRange(e2e, skip, tagged), stages);
+    }
+
+    /** "stage p50/p99 ms" for each (name, samples) pair, over the same events as the e2e percentiles. */
+    private static String stages(int from, int to, Object... namesAndSamples) {
+        StringBuilder b = new StringBuilder();
+        for (int i = 0; i < namesAndSamples.length; i += 2) {
+            Percentiles p = new Percentiles(Arrays.copyOfRange((long[]) namesAndSamples[i + 1], from, to), to - from);
+            b.append(b.length() == 0 ? "" : "; ").append(namesAndSamples[i])
+                    .append(String.format(java.util.Locale.ROOT, " %.1f / %.1f", p.at(50) / 1000.0, p.at(99) / 1000.0));
+        }
+        return b.append(" ms (p50 / p99)").toString();
     }
 
     private static final java.util.concurrent.atomic.AtomicReference<Exception> SEND_FAILURE = new java.util.concurrent.atomic.AtomicReference<>();
