@@ -104,7 +104,8 @@ public class BatchingInferenceFunction extends RichAsyncFunction<KafkaRecord, Ou
                 settings.maxInFlightBatches(), new ExecutorThreadFactory("mlpstream-batch-" + subtask));
         timer = Executors.newSingleThreadScheduledExecutor(new ExecutorThreadFactory("mlpstream-batch-timer-" + subtask));
         batcher = new MicroBatcher<>(
-                settings.maxBatchSize(), settings.maxDelay(), timer, workers, this::runBatch, this::rejected);
+                settings.maxBatchSize(), settings.maxDelay(), settings.maxInFlightBatches(), timer, workers, this::runBatch,
+                this::rejected);
         registerMetrics(getRuntimeContext().getMetricGroup().addGroup(METRIC_GROUP));
         LOG.info(
                 "Subtask {}: model {} on {}, maxBatchSize={}, maxDelay={}, maxInFlightBatches={}",
