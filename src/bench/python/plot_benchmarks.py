@@ -59,7 +59,7 @@ def latency_cdf(src, dst):
     ax.set_xscale("log")
     ax.set_xlabel("end-to-end latency (ms), Kafka timestamp to result")
     ax.set_ylabel("fraction of events")
-    ax.set_title("Latency CDF at 70% of maximum throughput")
+    ax.set_title("Latency CDF at 70% of the maximum sustainable rate")
     ax.grid(True, alpha=0.3)
     ax.legend()
     fig.tight_layout()

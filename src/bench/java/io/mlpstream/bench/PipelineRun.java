@@ -48,7 +48,17 @@ final class PipelineRun {
 
     /** What one run measured. Latencies in µs. */
     record Result(int events, int tagged, int deadLetters, double throughput, long e2eP50, long e2eP95, long e2eP99,
-            long inferenceP99, double meanBatch, double offeredRate, long[] e2eSamples, String stages) {}
+            long inferenceP99, double meanBatch, double offeredRate, long[] e2eSamples, String stages, long lastFifthIngestP50) {
+
+        /**
+         * Whether the job kept up with the offered rate: it completed (nearly) as fast as events were offered, and
+         * events at the end of the run still reached the operator promptly. A growing backlog shows first as time
+         * spent in Kafka before the operator takes the record.
+         */
+        boolean keptUp() {
+            return throughput >= 0.97 * offeredRate && lastFifthIngestP50 <= 100_000;
+        }
+    }
 
     private PipelineRun() {}
 
@@ -204,8 +214,9 @@ final class PipelineRun {
         Percentiles inf = new Percentiles(Arrays.copyOfRange(inference, skip, tagged), tagged - skip);
         String stages = stages(skip, tagged, "Kafka to operator", ingest, "batcher queue", queue, "preprocess", preprocess,
                 "inference", inference, "end to end", e2e);
+        long lastFifthIngestP50 = new Percentiles(Arrays.copyOfRange(ingest, tagged - tagged / 5, tagged), tagged / 5).at(50);
         return new Result(events, tagged, deadLetters, throughput, lat.at(50), lat.at(95), lat.at(99), inf.at(99),
-                (double) batchSum / Math.max(1, tagged), rate, Arrays.copyOfRange(e2e, skip, tagged), stages);
+                (double) batchSum / Math.max(1, tagged), rate, Arrays.copyOfRange(e2e, skip, tagged), stages, lastFifthIngestP50);
     }
 
     /** "stage p50/p99 ms" for each (name, samples) pair, over the same events as the e2e percentiles. */
