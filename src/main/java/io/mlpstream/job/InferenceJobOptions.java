@@ -85,16 +85,19 @@ public final class InferenceJobOptions {
     public static final ConfigOption<Integer> MAX_BATCH_SIZE = ConfigOptions.key("batch.max-size")
             .intType()
             .defaultValue(32)
-            .withDescription("A batch is run as soon as it holds this many images.");
+            .withDescription("A batch is due as soon as it holds this many images.");
     public static final ConfigOption<Duration> MAX_BATCH_DELAY = ConfigOptions.key("batch.max-delay")
             .durationType()
             .defaultValue(Duration.ofMillis(10))
-            .withDescription("...or this long after its first image arrived, whichever comes first.");
+            .withDescription("...or this long after its first image arrived, whichever comes first. A due batch starts when "
+                    + "one of the batch.max-in-flight slots is free; while all are busy it keeps growing up to batch.max-size "
+                    + "(dynamic batching: batches grow with the load instead of queueing up).");
     public static final ConfigOption<Integer> MAX_IN_FLIGHT_BATCHES = ConfigOptions.key("batch.max-in-flight")
             .intType()
             .defaultValue(2)
-            .withDescription("Batches processed at once per subtask (preprocessing of one overlaps inference of another). "
-                    + "For compute-bound models use 1 when parallelism x max-in-flight exceeds the cores "
+            .withDescription("Batches processed at once per subtask (preprocessing and result handling of one overlap inference "
+                    + "of another). 2 suits small models, whose batches are cheap next to the Kafka and Flink work around them; "
+                    + "for compute-bound models use 1 when parallelism x max-in-flight exceeds the cores "
                     + "(mixer-s16 on 2 cores: pipeline 0.96-0.97 of raw ORT with 1, 0.78-0.91 with 2; BENCHMARKS.md).");
 
     public static final ConfigOption<Integer> ASYNC_CAPACITY = ConfigOptions.key("async.capacity")
