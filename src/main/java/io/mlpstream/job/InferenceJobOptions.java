@@ -98,7 +98,8 @@ public final class InferenceJobOptions {
             .withDescription("Batches processed at once per subtask (preprocessing and result handling of one overlap inference "
                     + "of another). 2 suits small models, whose batches are cheap next to the Kafka and Flink work around them; "
                     + "for compute-bound models use 1 when parallelism x max-in-flight exceeds the cores "
-                    + "(mixer-s16 on 2 cores: pipeline 0.96-0.97 of raw ORT with 1, 0.78-0.91 with 2; BENCHMARKS.md).");
+                    + "(mixer-s16 on 2 cores, 1,000-event runs: pipeline 0.93-0.94 of raw ORT with 1, 0.65-0.85 with 2; "
+                    + "BENCHMARKS.md).");
 
     public static final ConfigOption<Integer> ASYNC_CAPACITY = ConfigOptions.key("async.capacity")
             .intType()
