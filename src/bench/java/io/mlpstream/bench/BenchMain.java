@@ -186,8 +186,11 @@ public final class BenchMain {
         // produce path share the same two cores (tiny model, warm JVM: 0.9 of the preloaded maximum).
         int latencyBatch = Integer.parseInt(args.getOrDefault("latency-batch", "32"));
         int latencyDelay = Integer.parseInt(args.getOrDefault("latency-delay", "10"));
+        boolean sweepThis = !args.containsKey("sweep-models") || List.of(args.get("sweep-models").split(",")).contains(model);
         double latencyRate = 0;
-        if ((suites.contains("latency") || suites.contains("sweep")) && !args.containsKey("latency-rate")) {
+        if (args.containsKey("latency-rate")) {
+            latencyRate = Double.parseDouble(args.get("latency-rate")); // the same offered load for a before/after pair
+        } else if (suites.contains("latency") || (suites.contains("sweep") && sweepThis)) {
             Double preloaded = pipelineByBatch.get(latencyBatch);
             if (preloaded == null) {
                 int events = events(limit.getOrDefault(latencyBatch, best > 0 ? best : 500.0), runSeconds);
@@ -198,9 +201,6 @@ public final class BenchMain {
             }
             double sustainable = sustainableRate(broker, inputs, model, name, latencyBatch, latencyDelay, preloaded, pipe);
             latencyRate = 0.7 * sustainable;
-        }
-        if (args.containsKey("latency-rate")) {
-            latencyRate = Double.parseDouble(args.get("latency-rate")); // the same offered load for a before/after pair
         }
         if (suites.contains("latency") && latencyRate > 0) {
             double rate = latencyRate;
@@ -235,7 +235,6 @@ public final class BenchMain {
             }
         }
 
-        boolean sweepThis = !args.containsKey("sweep-models") || List.of(args.get("sweep-models").split(",")).contains(model);
         if (suites.contains("sweep") && sweepThis && latencyRate > 0) {
             double rate = latencyRate;
             int events = (int) Math.max(200, rate * runSeconds * 0.6);
