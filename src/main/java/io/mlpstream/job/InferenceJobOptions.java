@@ -101,10 +101,19 @@ public final class InferenceJobOptions {
                     + "(mixer-s16 on 2 cores, 1,000-event runs: pipeline 0.93-0.94 of raw ORT with 1, 0.65-0.85 with 2; "
                     + "BENCHMARKS.md).");
 
+    public static final ConfigOption<Boolean> PREPROCESS_AHEAD = ConfigOptions.key("batch.preprocess-ahead")
+            .booleanType()
+            .defaultValue(false)
+            .withDescription("Decode and preprocess the next batch while batch.max-in-flight batches are in the model (one more "
+                    + "batch per subtask, which leaves as soon as it is due instead of growing while the model is busy). For "
+                    + "inference that leaves CPU cores free (a GPU). Where ONNX Runtime already fills every core it loses: "
+                    + "the extra thread time-slices inference (mixer-s16 on 2 cores: 0.91 vs 0.94 of raw ORT; BENCHMARKS.md).");
+
     public static final ConfigOption<Integer> ASYNC_CAPACITY = ConfigOptions.key("async.capacity")
             .intType()
             .defaultValue(0)
-            .withDescription("Records in flight in the async operator per subtask; 0 = batch.max-size x (batch.max-in-flight + 1).");
+            .withDescription("Records in flight in the async operator per subtask; 0 = batch.max-size x (batch.max-in-flight + 1), "
+                    + "+ batch.max-size more with batch.preprocess-ahead.");
     public static final ConfigOption<Duration> ASYNC_TIMEOUT = ConfigOptions.key("async.timeout")
             .durationType()
             .defaultValue(Duration.ofSeconds(30))
@@ -154,7 +163,7 @@ public final class InferenceJobOptions {
                 BOOTSTRAP_SERVERS, INPUT_TOPIC, RESULTS_TOPIC, DEAD_LETTER_TOPIC, METRICS_TOPIC, GROUP_ID,
                 STARTING_OFFSETS, BOUNDED, DELIVERY_GUARANTEE, TRANSACTIONAL_ID_PREFIX, TRANSACTION_TIMEOUT, CHECK_TOPICS,
                 MODEL, DEVICE, INTRA_OP_THREADS,
-                MAX_BATCH_SIZE, MAX_BATCH_DELAY, MAX_IN_FLIGHT_BATCHES,
+                MAX_BATCH_SIZE, MAX_BATCH_DELAY, MAX_IN_FLIGHT_BATCHES, PREPROCESS_AHEAD,
                 ASYNC_CAPACITY, ASYNC_TIMEOUT, ASYNC_ORDERED,
                 TOP_K, METRICS_WINDOW, MAX_IMAGE_PIXELS,
                 JOB_NAME, PARALLELISM, CHECKPOINT_INTERVAL, CHECKPOINT_DIR);

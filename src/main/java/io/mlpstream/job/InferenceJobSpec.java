@@ -55,11 +55,13 @@ public record InferenceJobSpec(
         check(maxBatch >= 1 && maxBatch <= 4096, "batch.max-size=%d is out of range: use 1 to 4096 (32 is a good start).", maxBatch);
         check(inFlight >= 1 && inFlight <= 64, "batch.max-in-flight=%d is out of range: use 1 to 64 (2 overlaps preprocessing with inference).", inFlight);
         check(!maxDelay.isNegative(), "batch.max-delay=%s must not be negative.", maxDelay);
-        int minCapacity = maxBatch * (inFlight + 1);
+        boolean ahead = get(c, PREPROCESS_AHEAD);
+        int minCapacity = maxBatch * (inFlight + (ahead ? 2 : 1));
         int capacity = get(c, ASYNC_CAPACITY);
         check(capacity == 0 || capacity >= minCapacity,
                 "async.capacity=%d is too small for batch.max-size=%d with batch.max-in-flight=%d: a batch could never fill and "
-                        + "every flush would wait for batch.max-delay. Use at least %d (max-size x (max-in-flight + 1)), or 0 for automatic.",
+                        + "every flush would wait for batch.max-delay. Use at least %d (max-size x (max-in-flight + 1, + 1 more with "
+                        + "batch.preprocess-ahead)), or 0 for automatic.",
                 capacity, maxBatch, inFlight, minCapacity);
         check(timeout.compareTo(maxDelay) > 0,
                 "async.timeout=%s must exceed batch.max-delay=%s plus the time of %d in-flight batches (their p99 inference time); "
@@ -103,7 +105,7 @@ public record InferenceJobSpec(
             throw new ConfigException("model.device: " + e.getMessage());
         }
         InferenceSettings settings = new InferenceSettings(
-                get(c, MODEL), device, threads, maxBatch, maxDelay, inFlight, topK, maxPixels);
+                get(c, MODEL), device, threads, maxBatch, maxDelay, inFlight, ahead, topK, maxPixels);
         return new InferenceJobSpec(
                 get(c, BOOTSTRAP_SERVERS), input, results, dead, metrics, get(c, GROUP_ID), offsets, get(c, BOUNDED),
                 guarantee, prefix, txTimeout, get(c, CHECK_TOPICS), Map.copyOf(config.kafkaProperties()), settings,

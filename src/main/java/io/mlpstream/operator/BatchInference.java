@@ -22,7 +22,9 @@ import java.util.function.LongSupplier;
  * exactly one outcome, in input order; a record that fails any stage becomes a dead letter with that
  * stage and the reason, and never fails the batch. No Flink in here: the async function is only glue.
  *
- * <p>Thread-safe: each worker thread gets its own reusable batch buffer.
+ * <p>Thread-safe: each worker thread gets its own reusable batch buffer. {@link #process} is
+ * {@link #prepare} then {@link #infer}; calling them apart lets a thread preprocess its batch while
+ * other threads' batches are in the model.
  */
 public final class BatchInference {
     private final ModelRunner runner;
@@ -54,6 +56,46 @@ public final class BatchInference {
 
     /** Processes one batch; the result has one outcome per item, in the same order. */
     public Outcome[] process(List<BatchItem> items) {
+        return infer(prepare(items));
+    }
+
+    /**
+     * A batch decoded and preprocessed into this thread's batch buffer, ready for its model run. It must be
+     * inferred ({@link #infer}) on the same thread, before that thread prepares another batch.
+     */
+    public static final class Prepared {
+        private final List<BatchItem> items;
+        private final Outcome[] outcomes;
+        private final ImageEvent[] events;
+        private final int[] slots;
+        private final FloatBuffer batch;
+        private final int good;
+        private final long start;
+        private final long preprocessed;
+
+        private Prepared(List<BatchItem> items, Outcome[] outcomes, ImageEvent[] events, int[] slots, FloatBuffer batch,
+                int good, long start, long preprocessed) {
+            this.items = items;
+            this.outcomes = outcomes;
+            this.events = events;
+            this.slots = slots;
+            this.batch = batch;
+            this.good = good;
+            this.start = start;
+            this.preprocessed = preprocessed;
+        }
+
+        /** Images that reached the batch buffer (the rest are already dead letters). */
+        public int images() {
+            return good;
+        }
+    }
+
+    /**
+     * The CPU half of a batch: Avro decode, validation, image decode and preprocessing into this thread's
+     * batch buffer. Records that fail here already carry their dead letter.
+     */
+    public Prepared prepare(List<BatchItem> items) {
         int n = items.size();
         if (n > maxBatchSize) {
             throw new IllegalArgumentException("batch of " + n + " exceeds maxBatchSize " + maxBatchSize);
@@ -93,20 +135,32 @@ public final class BatchInference {
             events[i] = event;
             slots[i] = good++;
         }
-        long preprocessed = System.nanoTime();
+        return new Prepared(items, outcomes, events, slots, batch, good, start, System.nanoTime());
+    }
+
+    /**
+     * The model half: ONE run over the prepared images, then softmax/top-k. Time between {@link #prepare}
+     * and this call (waiting for a free inference slot) counts as queue wait.
+     */
+    public Outcome[] infer(Prepared p) {
+        List<BatchItem> items = p.items;
+        Outcome[] outcomes = p.outcomes;
+        int n = items.size();
+        long inferStart = System.nanoTime();
         float[] output = null;
         Exception inferenceError = null;
-        if (good > 0) {
+        if (p.good > 0) {
             try {
-                output = runner.run(batch, good);
+                output = runner.run(p.batch, p.good);
             } catch (Exception e) {
                 inferenceError = e;
             }
         }
         long inferred = System.nanoTime();
         long now = epochMicros.getAsLong();
+        long preprocessNanos = p.preprocessed - p.start;
         for (int i = 0; i < n; i++) {
-            if (slots[i] < 0) {
+            if (p.slots[i] < 0) {
                 continue;
             }
             BatchItem item = items.get(i);
@@ -114,8 +168,8 @@ public final class BatchInference {
                 outcomes[i] = Outcome.deadLetter(DeadLetter.of(item.record(), DeadLetter.STAGE_INFERENCE, inferenceError));
                 continue;
             }
-            outcomes[i] = Outcome.tagged(result(item, events[i], topK.top(output, slots[i]), good,
-                    start - item.enqueuedNanos(), preprocessed - start, inferred - preprocessed, now));
+            outcomes[i] = Outcome.tagged(result(item, p.events[i], topK.top(output, p.slots[i]), p.good,
+                    inferStart - item.enqueuedNanos() - preprocessNanos, preprocessNanos, inferred - inferStart, now));
         }
         return outcomes;
     }

@@ -29,6 +29,7 @@ import java.util.List;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 
@@ -55,6 +56,8 @@ public class BatchingInferenceFunction extends RichAsyncFunction<KafkaRecord, Ou
     private transient ScheduledExecutorService timer;
     private transient MicroBatcher<Pending> batcher;
     private transient BatchInference inference;
+    /** One per batch allowed in the model at once ({@code batch.max-in-flight}); fair, so batches infer in order. */
+    private transient Semaphore modelSlots;
     private transient Counter sizeFlushes;
     private transient Counter timerFlushes;
     private transient Counter tagged;
@@ -69,14 +72,18 @@ public class BatchingInferenceFunction extends RichAsyncFunction<KafkaRecord, Ou
     private record Pending(BatchItem item, ResultFuture<Outcome> future) {}
 
     /**
-     * Test seam: called on the worker thread with each batch just before it is inferred, so a test can
-     * hold a batch "running" (e.g. on a latch) while the real model still does the work afterwards.
+     * Test seam: {@code beforeInference} is called on the worker thread with each batch once it holds a model
+     * slot, just before it is inferred, so a test can hold a batch "running" (e.g. on a latch) while the real
+     * model still does the work afterwards; {@code prepared} when the batch is preprocessed, before it waits
+     * for a slot.
      */
     @FunctionalInterface
     interface BatchHook extends Serializable {
         BatchHook NONE = batch -> {};
 
         void beforeInference(List<BatchItem> batch) throws InterruptedException;
+
+        default void prepared(List<BatchItem> batch) {}
     }
 
     public BatchingInferenceFunction(InferenceSettings settings) {
@@ -100,17 +107,20 @@ public class BatchingInferenceFunction extends RichAsyncFunction<KafkaRecord, Ou
                 settings.topK(),
                 settings.maxBatchSize(),
                 BatchInference::nowEpochMicros);
+        // With preprocess-ahead, one more worker than model slots: it decodes the next batch while the model runs
+        // the current ones, then waits for a model slot; without it, workers never wait for a slot.
+        modelSlots = new Semaphore(settings.maxInFlightBatches(), true);
         workers = Executors.newFixedThreadPool(
-                settings.maxInFlightBatches(), new ExecutorThreadFactory("mlpstream-batch-" + subtask));
+                settings.batchSlots(), new ExecutorThreadFactory("mlpstream-batch-" + subtask));
         timer = Executors.newSingleThreadScheduledExecutor(new ExecutorThreadFactory("mlpstream-batch-timer-" + subtask));
         batcher = new MicroBatcher<>(
-                settings.maxBatchSize(), settings.maxDelay(), settings.maxInFlightBatches(), timer, workers, this::runBatch,
+                settings.maxBatchSize(), settings.maxDelay(), settings.batchSlots(), timer, workers, this::runBatch,
                 this::rejected);
         registerMetrics(getRuntimeContext().getMetricGroup().addGroup(METRIC_GROUP));
         LOG.info(
-                "Subtask {}: model {} on {}, maxBatchSize={}, maxDelay={}, maxInFlightBatches={}",
+                "Subtask {}: model {} on {}, maxBatchSize={}, maxDelay={}, maxInFlightBatches={}, preprocessAhead={}",
                 subtask, model.card().name(), lease.runner().device(), settings.maxBatchSize(), settings.maxDelay(),
-                settings.maxInFlightBatches());
+                settings.maxInFlightBatches(), settings.preprocessAhead());
     }
 
     /** Metric names under the operator's {@value #METRIC_GROUP} group; latencies in microseconds. */
@@ -149,8 +159,20 @@ public class BatchingInferenceFunction extends RichAsyncFunction<KafkaRecord, Ou
         Outcome[] outcomes;
         try {
             List<BatchItem> items = batch.stream().map(Pending::item).toList();
-            hook.beforeInference(items);
-            outcomes = inference.process(items);
+            BatchInference.Prepared prepared = inference.prepare(items);
+            hook.prepared(items);
+            modelSlots.acquire();
+            try {
+                hook.beforeInference(items);
+                outcomes = inference.infer(prepared);
+            } finally {
+                modelSlots.release();
+            }
+        } catch (InterruptedException e) {
+            // only when close() gave up waiting: these records are in the last snapshot and are replayed on restore
+            Thread.currentThread().interrupt();
+            rejected(batch, new IllegalStateException("interrupted while closing", e));
+            return;
         } catch (Throwable t) {
             // never leave a future hanging, never let a worker thread die silently
             LOG.error("Batch of {} failed as a whole; dead-lettering it", batch.size(), t);

@@ -16,6 +16,13 @@ public record InferenceSettings(
         int maxBatchSize,
         Duration maxDelay,
         int maxInFlightBatches,
+        boolean preprocessAhead,
         int topK,
         long maxImagePixels)
-        implements Serializable {}
+        implements Serializable {
+
+    /** Batches a subtask holds at once: those in the model, plus one being preprocessed ahead of them. */
+    public int batchSlots() {
+        return maxInFlightBatches + (preprocessAhead ? 1 : 0);
+    }
+}

@@ -88,6 +88,18 @@ class JobConfigTest {
     }
 
     @Test
+    void preprocessAheadHoldsOneMoreBatchPerSubtask() {
+        InferenceJobSpec ahead = spec(Map.of("batch.max-size", "8", "batch.max-in-flight", "1", "batch.preprocess-ahead", "true"));
+        assertThat(ahead.inference().preprocessAhead()).isTrue();
+        assertThat(ahead.inference().batchSlots()).isEqualTo(2);
+        assertThat(ahead.asyncCapacity()).as("two batches in the worker pool and one forming").isEqualTo(24);
+        assertThat(spec(Map.of("batch.max-size", "8", "batch.max-in-flight", "1")).asyncCapacity()).isEqualTo(16);
+        assertThatThrownBy(() -> spec(Map.of("batch.max-size", "8", "batch.max-in-flight", "1",
+                "batch.preprocess-ahead", "true", "async.capacity", "16")))
+                .hasMessageContaining("Use at least 24");
+    }
+
+    @Test
     void timeoutMustExceedTheBatchDelay() {
         assertThatThrownBy(() -> spec(Map.of("batch.max-delay", "5 s", "async.timeout", "2 s")))
                 .isInstanceOf(ConfigException.class)

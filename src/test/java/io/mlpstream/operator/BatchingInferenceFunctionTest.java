@@ -34,6 +34,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -64,7 +65,11 @@ class BatchingInferenceFunctionTest {
     }
 
     private static InferenceSettings settings(String model, int maxBatchSize, Duration maxDelay, int inFlight) {
-        return new InferenceSettings(model, Device.CPU, 1, maxBatchSize, maxDelay, inFlight, 3, 89_478_485L);
+        return settings(model, maxBatchSize, maxDelay, inFlight, false);
+    }
+
+    private static InferenceSettings settings(String model, int maxBatchSize, Duration maxDelay, int inFlight, boolean ahead) {
+        return new InferenceSettings(model, Device.CPU, 1, maxBatchSize, maxDelay, inFlight, ahead, 3, 89_478_485L);
     }
 
     private static OneInputStreamOperatorTestHarness<KafkaRecord, Outcome> harness(
@@ -244,6 +249,73 @@ class BatchingInferenceFunctionTest {
         List<String> expected = referenceLabels(6);
         for (int i = 4; i < 6; i++) {
             assertThat(byId.get("digit-" + i).tagged.topLabel()).isEqualTo(expected.get(i));
+        }
+    }
+
+    @Test
+    void withPreprocessAheadTheNextBatchIsPreprocessedWhileTheModelRunsOneButWaitsForIt() throws Exception {
+        LatchHook.reset();
+        CountingStall.prepared = new AtomicInteger();
+        CountingStall.secondPrepared = new CountDownLatch(1);
+        OneInputStreamOperatorTestHarness<KafkaRecord, Outcome> h = harness(
+                new BatchingInferenceFunction(settings(TestEvents.MODEL, 2, HOLD, 1, true), new CountingStall()), NO_TIMEOUT_MS);
+        List<Outcome> out;
+        try {
+            h.open();
+            for (int i = 0; i < 2; i++) {
+                h.processElement(new StreamRecord<>(digitRecord(i), i));
+            }
+            assertThat(LatchHook.entered.await(30, TimeUnit.SECONDS)).as("batch 1 holds the only model slot").isTrue();
+            for (int i = 2; i < 6; i++) {
+                h.processElement(new StreamRecord<>(digitRecord(i), i));
+            }
+            assertThat(CountingStall.secondPrepared.await(30, TimeUnit.SECONDS))
+                    .as("batch 2 is decoded and preprocessed while batch 1 is in the model").isTrue();
+            Thread.sleep(200);
+            assertThat(CountingStall.prepared.get())
+                    .as("batch 3 waits in the batcher: one batch ahead, not more").isEqualTo(2);
+            assertThat(outcomes(h)).as("batch 2 waits for the model slot").isEmpty();
+            LatchHook.release.countDown();
+            h.endInput();
+            out = outcomes(h);
+        } finally {
+            LatchHook.release.countDown();
+            h.close();
+        }
+        List<String> expected = referenceLabels(6);
+        assertThat(out).hasSize(6);
+        for (Outcome o : out) {
+            assertThat(o.isTagged()).as("outcome %s", o).isTrue();
+            int i = Integer.parseInt(o.tagged.eventId.substring("digit-".length()));
+            assertThat(o.tagged.topLabel()).as("label of %s", o.tagged.eventId).isEqualTo(expected.get(i));
+            if (i == 2 || i == 3) {
+                assertThat(o.tagged.queueWaitUs).as("batch 2's wait for the model slot counts as queue wait")
+                        .isGreaterThanOrEqualTo(200_000L);
+            }
+        }
+    }
+
+    /** Holds the first batch in the model on the latch and counts preprocessed batches. */
+    static final class CountingStall implements BatchingInferenceFunction.BatchHook {
+        private static final long serialVersionUID = 1L;
+        static volatile AtomicInteger prepared;
+        static volatile CountDownLatch secondPrepared;
+        private transient boolean stalled;
+
+        @Override
+        public void prepared(List<BatchItem> batch) {
+            if (prepared.incrementAndGet() == 2) {
+                secondPrepared.countDown();
+            }
+        }
+
+        @Override
+        public void beforeInference(List<BatchItem> batch) throws InterruptedException {
+            if (!stalled) {
+                stalled = true;
+                LatchHook.entered.countDown();
+                LatchHook.release.await();
+            }
         }
     }
 
