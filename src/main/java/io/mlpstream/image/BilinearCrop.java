@@ -51,6 +51,14 @@ final class BilinearCrop {
         }
     }
 
+    /** First and last source index the crop reads along one axis: {lo, hi}. */
+    static int[] span(int srcSize, int resizedSize, int cropStart, int outSize) {
+        int[] i0 = new int[outSize];
+        int[] i1 = new int[outSize];
+        axis(srcSize, resizedSize, cropStart, outSize, i0, i1, new float[outSize]);
+        return new int[] {i0[0], i1[outSize - 1]}; // the mapping is monotonic
+    }
+
     /** Source indices and weights for each output index along one axis. */
     private static void axis(int srcSize, int resizedSize, int cropStart, int outSize, int[] i0, int[] i1, float[] f) {
         double scale = (double) srcSize / resizedSize;

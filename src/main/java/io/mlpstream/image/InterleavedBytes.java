@@ -18,6 +18,14 @@ final class InterleavedBytes {
     private final int[] bandOffsets;
 
     InterleavedBytes(BufferedImage image) {
+        this(image, 0, 0);
+    }
+
+    /**
+     * For an image that holds a window of a larger source whose top-left pixel is source pixel (left, top):
+     * {@link #index} then takes source coordinates (inside the window).
+     */
+    InterleavedBytes(BufferedImage image, int left, int top) {
         Raster raster = image.getRaster();
         ComponentSampleModel sm = (ComponentSampleModel) raster.getSampleModel();
         DataBufferByte buffer = (DataBufferByte) raster.getDataBuffer();
@@ -27,7 +35,7 @@ final class InterleavedBytes {
         this.bandOffsets = sm.getBandOffsets();
         int x0 = raster.getMinX() - raster.getSampleModelTranslateX();
         int y0 = raster.getMinY() - raster.getSampleModelTranslateY();
-        this.origin = buffer.getOffset() + y0 * scanlineStride + x0 * pixelStride;
+        this.origin = buffer.getOffset() + (y0 - top) * scanlineStride + (x0 - left) * pixelStride;
     }
 
     /** Index in {@link #data()} of band {@code band} of pixel (x, y), image coordinates. */

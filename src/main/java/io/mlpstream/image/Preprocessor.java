@@ -2,6 +2,7 @@ package io.mlpstream.image;
 
 import java.awt.AlphaComposite;
 import java.awt.Graphics2D;
+import java.awt.Rectangle;
 import java.awt.RenderingHints;
 import java.awt.image.BufferedImage;
 import java.nio.ByteBuffer;
@@ -60,6 +61,27 @@ public final class Preprocessor {
      * position and limit are left alone.
      */
     public void writeInto(BufferedImage image, FloatBuffer batch, int slot) {
+        writeInto(DecodedImage.whole(image), batch, slot);
+    }
+
+    /**
+     * The source pixels {@link #writeInto} reads from a {@code width} x {@code height} image, for
+     * {@link ImageDecoder#decode(byte[], ImageDecoder.Window)}; null when it reads all of them.
+     * Only the fused bilinear path reads a smaller window (the crop's source footprint).
+     */
+    public Rectangle sourceWindow(int width, int height) {
+        CenterCrop crop = CenterCrop.of(width, height, spec.resize(), spec.height(), spec.width());
+        if (!crop.resamples(width, height) || spec.interpolation() != PreprocessSpec.Interpolation.BILINEAR) {
+            return null;
+        }
+        int[] xs = BilinearCrop.span(width, crop.resizedWidth(), crop.left(), spec.width());
+        int[] ys = BilinearCrop.span(height, crop.resizedHeight(), crop.top(), spec.height());
+        return new Rectangle(xs[0], ys[0], xs[1] - xs[0] + 1, ys[1] - ys[0] + 1);
+    }
+
+    /** As {@link #writeInto(BufferedImage, FloatBuffer, int)}, from a decoded window of the source. */
+    public void writeInto(DecodedImage decoded, FloatBuffer batch, int slot) {
+        BufferedImage image = decoded.pixels();
         int floats = floatsPerImage();
         long start = (long) slot * floats;
         if (slot < 0 || start + floats > batch.limit()) {
@@ -68,8 +90,8 @@ public final class Preprocessor {
                     batch.limit() / floats - 1));
         }
         int base = (int) start;
-        int srcW = image.getWidth();
-        int srcH = image.getHeight();
+        int srcW = decoded.sourceWidth();
+        int srcH = decoded.sourceHeight();
         BufferedImage source = PixelConversion.canonical(image, spec.color());
         CenterCrop crop = CenterCrop.of(srcW, srcH, spec.resize(), spec.height(), spec.width());
         int left = crop.left();
@@ -77,19 +99,27 @@ public final class Preprocessor {
         if (crop.resamples(srcW, srcH)) {
             if (spec.interpolation() == PreprocessSpec.Interpolation.BILINEAR) {
                 // fused: interpolate only the crop window, straight into the batch buffer
-                InterleavedBytes pixels = new InterleavedBytes(source);
+                InterleavedBytes pixels = new InterleavedBytes(source, decoded.left(), decoded.top());
                 int bands = source.getType() == BufferedImage.TYPE_BYTE_GRAY ? 1 : 3;
                 BilinearCrop.write(pixels, bands, srcW, srcH, crop, spec.height(), spec.width(), spec.channels(), lut, batch, base);
                 return;
             }
+            requireWhole(decoded);
             source = resizeAndCrop(source, crop);
             left = 0;
             top = 0;
         }
+        requireWhole(decoded);
         if (source.getType() == BufferedImage.TYPE_BYTE_GRAY) {
             writeGray(new InterleavedBytes(source), left, top, batch, base);
         } else {
             writeBgr(new InterleavedBytes(source), left, top, batch, base);
+        }
+    }
+
+    private static void requireWhole(DecodedImage decoded) {
+        if (!decoded.isWhole()) {
+            throw new IllegalArgumentException("this preprocessing reads the whole image; decode it with sourceWindow()");
         }
     }
 

@@ -124,7 +124,7 @@ public final class BatchInference {
                 continue;
             }
             try {
-                preprocessor.writeInto(decoder.decode(bytesOf(event.getImage())), batch, good);
+                preprocessor.writeInto(decoder.decode(bytesOf(event.getImage()), preprocessor::sourceWindow), batch, good);
             } catch (ImageRejectedException e) {
                 outcomes[i] = Outcome.deadLetter(DeadLetter.of(record, DeadLetter.STAGE_DECODE, e));
                 continue;

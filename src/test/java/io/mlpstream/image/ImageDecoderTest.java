@@ -35,6 +35,23 @@ class ImageDecoderTest {
     }
 
     @Test
+    void aWindowedDecodeStillRefusesAJpegTruncatedBelowTheWindow() {
+        byte[] jpeg = TestImages.jpeg(noise(256, 256), 0.95f);
+        byte[] cut = Arrays.copyOf(jpeg, jpeg.length * 9 / 10); // scan data of the last rows missing
+        ImageRejectedException e = rejection(() -> decoder.decode(cut, (w, h) -> new java.awt.Rectangle(64, 0, 128, 64)));
+        assertThat(e.reasonCode()).isEqualTo("corrupt");
+    }
+
+    @Test
+    void windowsRunToTheBottomRowAndCoverNothingOutsideTheImage() {
+        assertThat(ImageDecoder.regionToBottom(new java.awt.Rectangle(10, 20, 30, 40), 100, 80))
+                .isEqualTo(new java.awt.Rectangle(10, 20, 30, 60));
+        assertThat(ImageDecoder.regionToBottom(new java.awt.Rectangle(-5, -5, 500, 500), 100, 80)).as("all of it").isNull();
+        assertThat(ImageDecoder.regionToBottom(new java.awt.Rectangle(200, 0, 10, 10), 100, 80)).as("outside: all").isNull();
+        assertThat(ImageDecoder.regionToBottom(null, 100, 80)).isNull();
+    }
+
+    @Test
     void jpegMissingOnlyItsEoiMarkerStillDecodes() throws Exception {
         // ImageIO warns "Truncated File - Missing EOI marker", but every scanline is there; Pillow accepts it too
         byte[] jpeg = TestImages.jpeg(TestImages.solid(16, 16, 10, 20, 30), 0.95f);

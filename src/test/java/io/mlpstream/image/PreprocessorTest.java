@@ -76,6 +76,53 @@ class PreprocessorTest {
     }
 
     @Test
+    void decodingOnlyTheCropsSourceWindowGivesExactlyTheSameTensorAsAWholeDecode() throws Exception {
+        PreprocessSpec imagenet = PreprocessSpec.builder().channels(3).size(224, 224).resize(256)
+                .mean(0.485f, 0.456f, 0.406f).std(0.229f, 0.224f, 0.225f).build();
+        Preprocessor pre = new Preprocessor(imagenet);
+        java.util.Random random = new java.util.Random(7);
+        // landscape, portrait, odd sizes, nearly the crop size, and one the resize upsamples
+        int[][] sizes = {{640, 480}, {480, 640}, {333, 517}, {1001, 257}, {260, 260}, {200, 150}};
+        for (int[] size : sizes) {
+            BufferedImage src = new BufferedImage(size[0], size[1], BufferedImage.TYPE_3BYTE_BGR);
+            for (int y = 0; y < size[1]; y++) {
+                for (int x = 0; x < size[0]; x++) {
+                    src.setRGB(x, y, ((x * 255 / size[0]) << 16) | ((y * 255 / size[1]) << 8) | random.nextInt(256));
+                }
+            }
+            byte[] jpeg = TestImages.jpeg(src, 0.9f);
+            DecodedImage window = decoder.decode(jpeg, pre::sourceWindow);
+            FloatBuffer fromWindow = pre.newBatchBuffer(1);
+            FloatBuffer fromWhole = pre.newBatchBuffer(1);
+            pre.writeInto(window, fromWindow, 0);
+            pre.writeInto(decoder.decode(jpeg), fromWhole, 0);
+            if (size[0] == 640) {
+                assertThat(window.isWhole()).as("a 640 x 480 photo needs only its middle columns").isFalse();
+                assertThat(window.pixels().getWidth()).isLessThan(480);
+                assertThat(window.top() + window.pixels().getHeight()).as("the window runs to the bottom row").isEqualTo(480);
+            }
+            for (int i = 0; i < fromWhole.capacity(); i++) {
+                if (Float.floatToRawIntBits(fromWindow.get(i)) != Float.floatToRawIntBits(fromWhole.get(i))) {
+                    throw new AssertionError(String.format("%d x %d: float %d differs: window %s, whole %s",
+                            size[0], size[1], i, fromWindow.get(i), fromWhole.get(i)));
+                }
+            }
+        }
+    }
+
+    @Test
+    void aWindowIsOnlyForTheFusedBilinearPath() {
+        PreprocessSpec bicubic = PreprocessSpec.builder().channels(3).size(224, 224).resize(256).interpolation("bicubic")
+                .mean(0.5f, 0.5f, 0.5f).std(0.5f, 0.5f, 0.5f).build();
+        assertThat(new Preprocessor(bicubic).sourceWindow(640, 480)).isNull();
+        assertThat(new Preprocessor(mnist()).sourceWindow(28, 28)).as("not resampled: read as it is").isNull();
+        BufferedImage part = new BufferedImage(10, 10, BufferedImage.TYPE_3BYTE_BGR);
+        assertThatThrownBy(() -> new Preprocessor(bicubic).writeInto(new DecodedImage(part, 640, 480, 5, 5),
+                new Preprocessor(bicubic).newBatchBuffer(1), 0))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("whole image");
+    }
+
+    @Test
     void resizesShorterSideThenCropsTheCenter() {
         // 60 x 30: left half black, right half white; a 3-pixel red stripe at x 0..2, a green one at 57..59
         BufferedImage src = new BufferedImage(60, 30, BufferedImage.TYPE_3BYTE_BGR);
