@@ -25,6 +25,8 @@ import java.util.TreeMap;
  * <ul>
  *   <li>raw: ONNX Runtime alone on preprocessed tensors, per batch size — the limit;</li>
  *   <li>pipeline: the full job (broker → job → results topic) at the same batch sizes, preloaded input;</li>
+ *   <li>bracketed: pipeline ÷ raw with the raw limit measured right before and after each pipeline run (the machine's
+ *       speed drifts by more than the gaps we measure), {@code --pairs} rounds of the {@code --variants} (A/B);</li>
  *   <li>baselines: the same job with batching off (batch.max-size=1) and the naive per-record map job;</li>
  *   <li>latency: end-to-end percentiles at 70 % of the maximum sustainable rate (an open-loop ramp with a live producer), against the p99 target;</li>
  *   <li>sweep: batch.max-size × batch.max-delay at that load;</li>
@@ -32,7 +34,8 @@ import java.util.TreeMap;
  * </ul>
  * Usage: {@code BenchMain --models mixer-digits,models/fullsize/mixer-s16 [--batch-sizes 1,4,8,16,32,64]
  * [--suites raw,pipeline,baselines,profile,latency,sweep] [--sweep-models a,b] [--raw-seconds 8] [--seconds 15]
- * [--checkpoint-interval "1 s"] [--in-flight 2] [--latency-batch 32] [--latency-delay 10] [--latency-rate img/s] [--events N] [--warmup-runs 3] [--latency-repeats 3] [--job "k=v;k=v"] [--out target/bench]}
+ * [--checkpoint-interval "1 s"] [--in-flight 2] [--latency-batch 32] [--latency-delay 10] [--latency-rate img/s] [--events N] [--warmup-runs 3] [--latency-repeats 3] [--job "k=v;k=v"]
+ * [--variants "k=v;k=v|k=v"] [--pairs 2] [--out target/bench]}
  */
 public final class BenchMain {
     private final Map<String, String> args;
@@ -63,11 +66,7 @@ public final class BenchMain {
         checkpointInterval = args.getOrDefault("checkpoint-interval", "1 s");
         inFlight = args.getOrDefault("in-flight", "2");
         fixedEvents = Integer.parseInt(args.getOrDefault("events", "0"));
-        for (String kv : args.getOrDefault("job", "").split(";")) {
-            if (!kv.isBlank()) {
-                extraOptions.put(kv.substring(0, kv.indexOf('=')).trim(), kv.substring(kv.indexOf('=') + 1).trim());
-            }
-        }
+        extraOptions.putAll(jobOptions(args.getOrDefault("job", "")));
         md.append("Machine: ").append(Runtime.getRuntime().availableProcessors()).append(" cores, JDK ")
                 .append(System.getProperty("java.version")).append(", ").append(System.getProperty("os.name")).append(' ')
                 .append(System.getProperty("os.arch")).append(". Date: ").append(LocalDate.now())
@@ -96,9 +95,11 @@ public final class BenchMain {
         if (suites.contains("preprocess") && loaded.card().input().channels() == 3) {
             PreprocessCost.Cost c = PreprocessCost.measure(loaded.card().preprocessSpec(), inputs.images(), 5);
             md.append(String.format(Locale.ROOT, "Preprocessing CPU per image (one thread, %d images x 5 rounds): decode %.2f ms; "
-                    + "decode + fused bilinear resize/crop (the job) %.2f ms; decode + Java2D resize then crop (previous) %.2f ms.%n%n",
-                    inputs.images().size(), c.decodeMs(), c.fusedMs(), c.java2dMs()));
-            log("preprocess: decode %.2f ms, fused %.2f ms, java2d %.2f ms", c.decodeMs(), c.fusedMs(), c.java2dMs());
+                    + "decode of the crop's source window + fused bilinear resize/crop (the job) %.2f ms; whole decode + fused "
+                    + "resize/crop %.2f ms; whole decode + Java2D resize then crop %.2f ms.%n%n",
+                    inputs.images().size(), c.decodeMs(), c.windowMs(), c.fusedMs(), c.java2dMs()));
+            log("preprocess: decode %.2f ms, window+fused %.2f ms, fused %.2f ms, java2d %.2f ms", c.decodeMs(), c.windowMs(),
+                    c.fusedMs(), c.java2dMs());
         }
 
         Map<Integer, Double> limit = new TreeMap<>();
@@ -145,6 +146,44 @@ public final class BenchMain {
                 }
             }
             md.append('\n');
+        }
+
+        if (suites.contains("bracketed")) {
+            // pipeline ÷ raw with the machine's drift taken out: the raw limit is measured right before and right after
+            // every pipeline run, and each run is divided by the mean of the two. Variants (--variants "a|b", each in
+            // --job syntax, empty = as configured) alternate, so an A/B shares the same stretch of machine time.
+            String[] variants = args.getOrDefault("variants", "").split("\\|", -1);
+            int pairs = Integer.parseInt(args.getOrDefault("pairs", "2"));
+            md.append("Bracketed runs (raw limit measured before and after each pipeline run; ratio = pipeline ÷ their mean):\n\n"
+                    + "| batch | variant | raw before (img/s) | pipeline (img/s) | raw after (img/s) | pipeline ÷ raw | mean batch |\n"
+                    + "|---|---|---|---|---|---|---|\n");
+            for (int b : sizes) {
+                double before = rawLimit(loaded, inputs, b, rawSeconds, raw, name);
+                Map<String, List<Double>> ratios = new LinkedHashMap<>();
+                for (int p = 0; p < pairs; p++) {
+                    for (String variant : variants) {
+                        String label = variant.isBlank() ? "as configured" : variant;
+                        Map<String, String> options = batched(model, b, 10);
+                        options.putAll(jobOptions(variant));
+                        PipelineRun.Result r = PipelineRun.run(broker, inputs, events(before, runSeconds), 0, options, InferenceJob::build);
+                        record(pipe, name, "bracketed " + label.replace(',', ' '), b, 10, r);
+                        double after = rawLimit(loaded, inputs, b, rawSeconds, raw, name);
+                        double ratio = r.throughput() / ((before + after) / 2);
+                        ratios.computeIfAbsent(label, k -> new ArrayList<>()).add(ratio);
+                        md.append(String.format(Locale.ROOT, "| %d | %s | %.1f | %.1f | %.1f | %.3f | %.1f |%n", b, label, before,
+                                r.throughput(), after, ratio, r.meanBatch()));
+                        log("bracketed b=%d [%s]: raw %.1f, pipeline %.1f, raw %.1f: ratio %.3f", b, label, before, r.throughput(),
+                                after, ratio);
+                        before = after;
+                    }
+                }
+                for (Map.Entry<String, List<Double>> e : ratios.entrySet()) {
+                    List<Double> sorted = e.getValue().stream().sorted().toList();
+                    md.append(String.format(Locale.ROOT, "%nb=%d, %s: pipeline ÷ raw %s (median %.3f)%n", b, e.getKey(),
+                            e.getValue().stream().map(v -> String.format(Locale.ROOT, "%.3f", v)).toList(), sorted.get(sorted.size() / 2)));
+                }
+                md.append('\n');
+            }
         }
 
         if (suites.contains("baselines")) {
@@ -287,7 +326,7 @@ public final class BenchMain {
         return out.resolve("profile-" + model + "-latency.jfr");
     }
 
-    private static final Set<String> PIPELINE_SUITES = Set.of("pipeline", "baselines", "profile", "latency", "sweep");
+    private static final Set<String> PIPELINE_SUITES = Set.of("pipeline", "bracketed", "baselines", "profile", "latency", "sweep");
     private static String checkpointInterval = "1 s";
     private static String inFlight = "2";
     private static int fixedEvents;
@@ -306,6 +345,27 @@ public final class BenchMain {
         o.put("async.timeout", "10 min");
         o.putAll(extraOptions);
         return o;
+    }
+
+    /** "k=v;k=v" to a map, in order. */
+    private static Map<String, String> jobOptions(String spec) {
+        Map<String, String> o = new LinkedHashMap<>();
+        for (String kv : spec.split(";")) {
+            if (!kv.isBlank()) {
+                o.put(kv.substring(0, kv.indexOf('=')).trim(), kv.substring(kv.indexOf('=') + 1).trim());
+            }
+        }
+        return o;
+    }
+
+    /** The raw limit at one batch size: the better of 2 callers x 1 thread and 1 caller x 2 threads. */
+    private static double rawLimit(LoadedModel loaded, BenchInputs.Inputs inputs, int batch, double seconds, PrintWriter raw, String name)
+            throws Exception {
+        double twoByOne = RawOrtBenchmark.measure(loaded, inputs.images(), batch, 2, 1, seconds);
+        double oneByTwo = RawOrtBenchmark.measure(loaded, inputs.images(), batch, 1, 2, seconds);
+        raw.printf(Locale.ROOT, "%s,%d,2,1,%.2f%n%s,%d,1,2,%.2f%n", name, batch, twoByOne, name, batch, oneByTwo);
+        raw.flush();
+        return Math.max(twoByOne, oneByTwo);
     }
 
     /** Enough events for about {@code seconds} of work at the expected rate, within sane bounds. */

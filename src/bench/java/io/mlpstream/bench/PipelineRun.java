@@ -170,6 +170,8 @@ final class PipelineRun {
         long[] queue = new long[events];
         long[] preprocess = new long[events];
         long batchSum = 0;
+        StringBuilder trace = System.getenv("BENCH_TRACE_DIR") == null ? null
+                : new StringBuilder("event,processed_at_ms,batch,kafka_to_operator_us,queue_us,preprocess_us,inference_us,e2e_us\n");
         int tagged = 0;
         int deadLetters = 0;
         long deadline = System.nanoTime() + limit.toNanos();
@@ -195,9 +197,23 @@ final class PipelineRun {
                         preprocess[tagged] = t.getLatency().getPreprocessUs();
                     }
                     batchSum += t.getBatchSize();
+                    if (trace != null) {
+                        var l = t.getLatency();
+                        trace.append(t.getEventId()).append(',')
+                                .append(t.getProcessedAt().toEpochMilli()).append(',').append(t.getBatchSize()).append(',')
+                                .append(l.getKafkaToIngestUs()).append(',').append(l.getQueueWaitUs()).append(',')
+                                .append(l.getPreprocessUs()).append(',').append(l.getInferenceUs()).append(',')
+                                .append(l.getEndToEndUs()).append('\n');
+                    }
                     tagged++;
                 }
             }
+        }
+        if (trace != null) {
+            // diagnostics: one row per tagged result (BENCH_TRACE_DIR=dir), e.g. to find idle gaps between batches
+            java.nio.file.Path dir = java.nio.file.Path.of(System.getenv("BENCH_TRACE_DIR"));
+            java.nio.file.Files.createDirectories(dir);
+            java.nio.file.Files.writeString(dir.resolve("trace-" + System.currentTimeMillis() + ".csv"), trace);
         }
         if (tagged + deadLetters < events) {
             throw new IllegalStateException("only " + (tagged + deadLetters) + " of " + events + " events came back within " + limit);
