@@ -20,9 +20,9 @@ import javax.imageio.event.IIOReadWarningListener;
  *
  * <p>A caller that needs only part of the pixels passes a {@link Window}: JPEGs are then decoded with
  * that source region, which skips copying the columns outside it (640x480 q90 to the 224 crop of a
- * 256 resize: decode + resize 4.3-4.5 -> 3.9-4.1 ms per image, BENCHMARKS.md). The region always runs to the bottom row, so
- * libjpeg still reads all scan data and a truncated file is still refused. PNGs are decoded whole
- * (the inflate dominates and cannot skip anything).
+ * 256 resize: decode + resize 4.3-4.5 -> 3.9-4.1 ms per image, BENCHMARKS.md). The region always
+ * runs to the bottom row, so libjpeg still reads all scan data and a truncated file is still refused.
+ * PNGs are decoded whole (the inflate dominates and cannot skip anything).
  */
 public final class ImageDecoder {
 

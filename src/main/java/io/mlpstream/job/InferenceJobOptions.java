@@ -108,7 +108,7 @@ public final class InferenceJobOptions {
                     + "batch per subtask, which leaves as soon as it is due instead of growing while the model is busy). For "
                     + "inference that leaves CPU cores free (a GPU). Where ONNX Runtime already fills every core it gains nothing: "
                     + "the extra thread time-slices inference (mixer-s16 on 2 cores, bracketed runs: 0.78-0.91 of raw ORT with it, "
-                    + "0.84-0.94 without; BENCHMARKS.md).");
+                    + "0.79-0.94 without; BENCHMARKS.md).");
 
     public static final ConfigOption<Integer> ASYNC_CAPACITY = ConfigOptions.key("async.capacity")
             .intType()
