@@ -296,11 +296,10 @@ class BatchingInferenceFunctionTest {
     }
 
     /** Holds the first batch in the model on the latch and counts preprocessed batches. */
-    static final class CountingStall implements BatchingInferenceFunction.BatchHook {
+    static final class CountingStall extends StallFirstBatch {
         private static final long serialVersionUID = 1L;
         static volatile AtomicInteger prepared;
         static volatile CountDownLatch secondPrepared;
-        private transient boolean stalled;
 
         @Override
         public void prepared(List<BatchItem> batch) {
@@ -308,19 +307,10 @@ class BatchingInferenceFunctionTest {
                 secondPrepared.countDown();
             }
         }
-
-        @Override
-        public void beforeInference(List<BatchItem> batch) throws InterruptedException {
-            if (!stalled) {
-                stalled = true;
-                LatchHook.entered.countDown();
-                LatchHook.release.await();
-            }
-        }
     }
 
     /** Holds only the first batch on the latch. */
-    static final class StallFirstBatch implements BatchingInferenceFunction.BatchHook {
+    static class StallFirstBatch implements BatchingInferenceFunction.BatchHook {
         private static final long serialVersionUID = 1L;
         private transient boolean stalled;
 
