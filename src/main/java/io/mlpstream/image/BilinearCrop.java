@@ -51,30 +51,38 @@ final class BilinearCrop {
         }
     }
 
-    /** First and last source index the crop reads along one axis: {lo, hi}. */
+    /** First and last source index the crop reads along one axis: {lo, hi} (the mapping is monotonic). */
     static int[] span(int srcSize, int resizedSize, int cropStart, int outSize) {
-        int[] i0 = new int[outSize];
-        int[] i1 = new int[outSize];
-        axis(srcSize, resizedSize, cropStart, outSize, i0, i1, new float[outSize]);
-        return new int[] {i0[0], i1[outSize - 1]}; // the mapping is monotonic
+        double scale = (double) srcSize / resizedSize;
+        int first = (int) position(srcSize, scale, cropStart, 0);
+        int last = (int) position(srcSize, scale, cropStart, outSize - 1);
+        return new int[] {first, Math.min(last + 1, srcSize - 1)};
     }
 
     /** Source indices and weights for each output index along one axis. */
     private static void axis(int srcSize, int resizedSize, int cropStart, int outSize, int[] i0, int[] i1, float[] f) {
         double scale = (double) srcSize / resizedSize;
         for (int o = 0; o < outSize; o++) {
-            double s = (o + cropStart + 0.5) * scale - 0.5;
-            if (s < 0) {
-                s = 0;
-            }
+            double s = position(srcSize, scale, cropStart, o);
             int lo = (int) s;
-            if (lo >= srcSize - 1) {
-                lo = srcSize - 1;
-                s = lo;
-            }
             i0[o] = lo;
             i1[o] = Math.min(lo + 1, srcSize - 1);
             f[o] = (float) (s - lo);
         }
+    }
+
+    /**
+     * Source coordinate of output index {@code o}'s pixel centre, clamped to [0, srcSize - 1] (at the far
+     * edge to exactly the last pixel, so its weight is 0).
+     */
+    private static double position(int srcSize, double scale, int cropStart, int o) {
+        double s = (o + cropStart + 0.5) * scale - 0.5;
+        if (s < 0) {
+            s = 0;
+        }
+        if ((int) s >= srcSize - 1) {
+            s = srcSize - 1;
+        }
+        return s;
     }
 }
