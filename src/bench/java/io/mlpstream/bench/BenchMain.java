@@ -106,13 +106,10 @@ public final class BenchMain {
         if (suites.contains("raw")) {
             md.append("| batch | raw ORT, 2 callers × 1 thread (img/s) | raw ORT, 1 caller × 2 threads (img/s) | limit |\n|---|---|---|---|\n");
             for (int b : sizes) {
-                double twoByOne = RawOrtBenchmark.measure(loaded, inputs.images(), b, 2, 1, rawSeconds);
-                double oneByTwo = RawOrtBenchmark.measure(loaded, inputs.images(), b, 1, 2, rawSeconds);
-                raw.printf(Locale.ROOT, "%s,%d,2,1,%.2f%n%s,%d,1,2,%.2f%n", name, b, twoByOne, name, b, oneByTwo);
-                raw.flush();
-                limit.put(b, Math.max(twoByOne, oneByTwo));
-                md.append(String.format(Locale.ROOT, "| %d | %.1f | %.1f | %.1f |%n", b, twoByOne, oneByTwo, limit.get(b)));
-                log("raw b=%d: 2x1 %.1f/s, 1x2 %.1f/s", b, twoByOne, oneByTwo);
+                Raw r = raw(loaded, inputs, b, rawSeconds, raw, name);
+                limit.put(b, r.limit());
+                md.append(String.format(Locale.ROOT, "| %d | %.1f | %.1f | %.1f |%n", b, r.twoByOne(), r.oneByTwo(), r.limit()));
+                log("raw b=%d: 2x1 %.1f/s, 1x2 %.1f/s", b, r.twoByOne(), r.oneByTwo());
             }
             md.append('\n');
         }
@@ -158,7 +155,7 @@ public final class BenchMain {
                     + "| batch | variant | raw before (img/s) | pipeline (img/s) | raw after (img/s) | pipeline ÷ raw | mean batch |\n"
                     + "|---|---|---|---|---|---|---|\n");
             for (int b : sizes) {
-                double before = rawLimit(loaded, inputs, b, rawSeconds, raw, name);
+                double before = raw(loaded, inputs, b, rawSeconds, raw, name).limit();
                 Map<String, List<Double>> ratios = new LinkedHashMap<>();
                 for (int p = 0; p < pairs; p++) {
                     for (String variant : variants) {
@@ -167,7 +164,7 @@ public final class BenchMain {
                         options.putAll(jobOptions(variant));
                         PipelineRun.Result r = PipelineRun.run(broker, inputs, events(before, runSeconds), 0, options, InferenceJob::build);
                         record(pipe, name, "bracketed " + label.replace(',', ' '), b, 10, r);
-                        double after = rawLimit(loaded, inputs, b, rawSeconds, raw, name);
+                        double after = raw(loaded, inputs, b, rawSeconds, raw, name).limit();
                         double ratio = r.throughput() / ((before + after) / 2);
                         ratios.computeIfAbsent(label, k -> new ArrayList<>()).add(ratio);
                         md.append(String.format(Locale.ROOT, "| %d | %s | %.1f | %.1f | %.1f | %.3f | %.1f |%n", b, label, before,
@@ -358,14 +355,21 @@ public final class BenchMain {
         return o;
     }
 
-    /** The raw limit at one batch size: the better of 2 callers x 1 thread and 1 caller x 2 threads. */
-    private static double rawLimit(LoadedModel loaded, BenchInputs.Inputs inputs, int batch, double seconds, PrintWriter raw, String name)
+    /** Raw ORT at one batch size in both shapes the pipeline can take on 2 cores; the better one is the limit. */
+    private record Raw(double twoByOne, double oneByTwo) {
+        double limit() {
+            return Math.max(twoByOne, oneByTwo);
+        }
+    }
+
+    /** Measures both shapes and appends them to raw.csv. */
+    private static Raw raw(LoadedModel loaded, BenchInputs.Inputs inputs, int batch, double seconds, PrintWriter csv, String name)
             throws Exception {
         double twoByOne = RawOrtBenchmark.measure(loaded, inputs.images(), batch, 2, 1, seconds);
         double oneByTwo = RawOrtBenchmark.measure(loaded, inputs.images(), batch, 1, 2, seconds);
-        raw.printf(Locale.ROOT, "%s,%d,2,1,%.2f%n%s,%d,1,2,%.2f%n", name, batch, twoByOne, name, batch, oneByTwo);
-        raw.flush();
-        return Math.max(twoByOne, oneByTwo);
+        csv.printf(Locale.ROOT, "%s,%d,2,1,%.2f%n%s,%d,1,2,%.2f%n", name, batch, twoByOne, name, batch, oneByTwo);
+        csv.flush();
+        return new Raw(twoByOne, oneByTwo);
     }
 
     /** Enough events for about {@code seconds} of work at the expected rate, within sane bounds. */
