@@ -163,6 +163,20 @@ def torch_vs_ort_cpu(model, model_path, n=8, seed=12345):
     return float(np.max(np.abs(torch_logits - ort_logits)))
 
 
+def sweep(backend, batches, timed):
+    """Rows (backend, batch, img/s, ms/run, x batch 1) for each batch size; timed(b) -> (runs, seconds)."""
+    rows = []
+    base = None
+    for b in batches:
+        runs, elapsed = timed(b)
+        ips = runs * b / elapsed
+        if base is None and b == 1:
+            base = ips
+        rows.append((backend, b, ips, 1000.0 * elapsed / runs, ips / base if base else None))
+        sys.stdout.flush()
+    return rows
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--model", default=DEFAULT_MODEL)
@@ -226,27 +240,14 @@ def main(argv=None):
             print("skipped %s: %s" % (provider, e))
             continue
         inp = sess.get_inputs()[0]
-        base = None
-        for b in batches:
-            shape = input_shape(args.model, inp, b)
-            runs, elapsed = measure(sess, shape, args.seconds, args.warmup, args.seed + b)
-            ips = runs * b / elapsed
-            if base is None and b == 1:
-                base = ips
-            rows.append((provider, b, ips, 1000.0 * elapsed / runs, ips / base if base else None))
-            sys.stdout.flush()
+        rows += sweep(provider, batches, lambda b: measure(
+            sess, input_shape(args.model, inp, b), args.seconds, args.warmup, args.seed + b))
         del sess
 
     if torch_mod is not None:
         inp = make_session(args.model, "CPUExecutionProvider", 1).get_inputs()[0]
-        base = None
-        for b in batches:
-            shape = input_shape(args.model, inp, b)
-            runs, elapsed = measure_torch(torch_mod, shape, args.seconds, args.torch_warmup, args.seed + b)
-            ips = runs * b / elapsed
-            if base is None and b == 1:
-                base = ips
-            rows.append((TORCH_CUDA, b, ips, 1000.0 * elapsed / runs, ips / base if base else None))
+        rows += sweep(TORCH_CUDA, batches, lambda b: measure_torch(
+            torch_mod, input_shape(args.model, inp, b), args.seconds, args.torch_warmup, args.seed + b))
         wanted = wanted + [TORCH_CUDA]
 
     threads_note = {p: (str(args.threads) if p == "CPUExecutionProvider" else "-") for p in wanted}
