@@ -27,13 +27,15 @@ import java.util.TreeMap;
  *   <li>pipeline: the full job (broker → job → results topic) at the same batch sizes, preloaded input;</li>
  *   <li>bracketed: pipeline ÷ raw with the raw limit measured right before and after each pipeline run (the machine's
  *       speed drifts by more than the gaps we measure), {@code --pairs} rounds of the {@code --variants} (A/B);</li>
+ *   <li>decompose: in the job's shape, raw ORT, the operator's batch work alone (no Kafka, no Flink) and the job, each
+ *       with its time per ONNX Runtime run, so a gap splits into the worker's own CPU work and the rest of the pipeline;</li>
  *   <li>baselines: the same job with batching off (batch.max-size=1) and the naive per-record map job;</li>
  *   <li>latency: end-to-end percentiles at 70 % of the maximum sustainable rate (an open-loop ramp with a live producer), against the p99 target;</li>
  *   <li>sweep: batch.max-size × batch.max-delay at that load;</li>
  *   <li>profile: JFR over one batched and one per-record run, summarised by component.</li>
  * </ul>
  * Usage: {@code BenchMain --models mixer-digits,models/fullsize/mixer-s16 [--batch-sizes 1,4,8,16,32,64]
- * [--suites raw,pipeline,baselines,profile,latency,sweep] [--sweep-models a,b] [--raw-seconds 8] [--seconds 15]
+ * [--suites raw,pipeline,bracketed,decompose,baselines,profile,latency,sweep] [--sweep-models a,b] [--raw-seconds 8] [--seconds 15]
  * [--checkpoint-interval "1 s"] [--in-flight 2] [--latency-batch 32] [--latency-delay 10] [--latency-rate img/s] [--events N] [--warmup-runs 3] [--latency-repeats 3] [--job "k=v;k=v"]
  * [--variants "k=v;k=v|k=v"] [--pairs 2] [--out target/bench]}
  */
@@ -115,10 +117,14 @@ public final class BenchMain {
         }
 
         int warmupRuns = Integer.parseInt(args.getOrDefault("warmup-runs", "3"));
-        for (int i = 0; i < warmupRuns && suites.stream().anyMatch(PIPELINE_SUITES::contains); i++) {
+        boolean warmUp = warmupRuns > 0 && suites.stream().anyMatch(PIPELINE_SUITES::contains);
+        // each warm-up run is about 5 s of work: sized by the raw suite's limit, else by a short raw run (a fixed guess
+        // of 500 img/s made the warm-up of a 5 img/s model take minutes)
+        double expected = !warmUp || fixedEvents > 0 ? 0 : !limit.isEmpty() ? limit.values().iterator().next()
+                : RawOrtBenchmark.measure(loaded, inputs.images(), sizes[0], 2, 1, 3);
+        for (int i = 0; i < warmupRuns && warmUp; i++) {
             // discarded runs first: the first jobs in a JVM pay for JIT-compiling Flink, Kafka and Avro (the compiler
             // threads compete for the same two cores), which made the first measured run up to 40 % slower
-            double expected = limit.isEmpty() ? 500.0 : limit.values().iterator().next();
             int events = fixedEvents > 0 ? fixedEvents : (int) Math.max(100, Math.min(12_000, expected * 5));
             PipelineRun.Result w = PipelineRun.run(broker, inputs, events, 0, batched(model, 32, 10), InferenceJob::build);
             log("warm-up run (discarded): %d events, %.1f/s", events, w.throughput());
@@ -181,6 +187,36 @@ public final class BenchMain {
                 }
                 md.append('\n');
             }
+        }
+
+        if (suites.contains("decompose")) {
+            // the gap split in two, all in the job's shape (2 callers x 1 intra-op thread): raw ORT -> the operator's
+            // batch work alone (Avro + decode + preprocess + run + top-k, back to back, no Kafka or Flink) -> the job
+            int pairs = Integer.parseInt(args.getOrDefault("pairs", "2"));
+            md.append("Decomposed, 2 callers × 1 intra-op thread (the job's shape); img/s, and ms per ONNX Runtime run in brackets:\n\n"
+                    + "| batch | raw before | operator alone | pipeline | raw after | operator ÷ raw | pipeline ÷ operator | pipeline ÷ raw |\n"
+                    + "|---|---|---|---|---|---|---|---|\n");
+            for (int b : sizes) {
+                RawOrtBenchmark.Measured before = RawOrtBenchmark.measureRuns(loaded, inputs.images(), b, 2, 1, rawSeconds);
+                for (int p = 0; p < pairs; p++) {
+                    RawOrtBenchmark.Measured op = RawOrtBenchmark.measureOperator(loaded, inputs.images(), inputs.contentType(), b, 2, 1,
+                            rawSeconds);
+                    PipelineRun.Result r = PipelineRun.run(broker, inputs, events(before.imagesPerSecond(), runSeconds), 0,
+                            batched(model, b, 10), InferenceJob::build);
+                    record(pipe, name, "decompose", b, 10, r);
+                    RawOrtBenchmark.Measured after = RawOrtBenchmark.measureRuns(loaded, inputs.images(), b, 2, 1, rawSeconds);
+                    double rawMean = (before.imagesPerSecond() + after.imagesPerSecond()) / 2;
+                    md.append(String.format(Locale.ROOT, "| %d | %.1f (%.0f) | %.1f (%.0f) | %.1f (%.0f) | %.1f (%.0f) | %.3f | %.3f | %.3f |%n", b,
+                            before.imagesPerSecond(), before.msPerRun(), op.imagesPerSecond(), op.msPerRun(), r.throughput(),
+                            r.inferenceMeanUs() / 1000, after.imagesPerSecond(), after.msPerRun(), op.imagesPerSecond() / rawMean,
+                            r.throughput() / op.imagesPerSecond(), r.throughput() / rawMean));
+                    log("decompose b=%d: raw %.1f (%.0f ms/run), operator %.1f (%.0f), pipeline %.1f (%.0f), raw %.1f (%.0f)", b,
+                            before.imagesPerSecond(), before.msPerRun(), op.imagesPerSecond(), op.msPerRun(), r.throughput(),
+                            r.inferenceMeanUs() / 1000, after.imagesPerSecond(), after.msPerRun());
+                    before = after;
+                }
+            }
+            md.append('\n');
         }
 
         if (suites.contains("baselines")) {
@@ -323,7 +359,7 @@ public final class BenchMain {
         return out.resolve("profile-" + model + "-latency.jfr");
     }
 
-    private static final Set<String> PIPELINE_SUITES = Set.of("pipeline", "bracketed", "baselines", "profile", "latency", "sweep");
+    private static final Set<String> PIPELINE_SUITES = Set.of("pipeline", "bracketed", "decompose", "baselines", "profile", "latency", "sweep");
     private static String checkpointInterval = "1 s";
     private static String inFlight = "2";
     private static int fixedEvents;

@@ -48,7 +48,8 @@ final class PipelineRun {
 
     /** What one run measured. Latencies in µs. */
     record Result(int events, int tagged, int deadLetters, double throughput, long e2eP50, long e2eP95, long e2eP99,
-            long inferenceP99, double meanBatch, double offeredRate, long[] e2eSamples, String stages, long lastFifthIngestP50) {
+            long inferenceP99, double meanBatch, double offeredRate, long[] e2eSamples, String stages, long lastFifthIngestP50,
+            double inferenceMeanUs) {
 
         /**
          * Whether the job kept up with the offered rate: it completed (nearly) as fast as events were offered, and
@@ -231,8 +232,11 @@ final class PipelineRun {
         String stages = stages(skip, tagged, "Kafka to operator", ingest, "batcher queue", queue, "preprocess", preprocess,
                 "inference", inference, "end to end", e2e);
         long lastFifthIngestP50 = new Percentiles(Arrays.copyOfRange(ingest, tagged - tagged / 5, tagged), tagged / 5).at(50);
+        // mean model run per result, without the first and last tenth (start-up, drain)
+        double inferenceMean = Arrays.stream(inference, tagged / 10, tagged - tagged / 10).average().orElse(Double.NaN);
         return new Result(events, tagged, deadLetters, throughput, lat.at(50), lat.at(95), lat.at(99), inf.at(99),
-                (double) batchSum / Math.max(1, tagged), rate, Arrays.copyOfRange(e2e, skip, tagged), stages, lastFifthIngestP50);
+                (double) batchSum / Math.max(1, tagged), rate, Arrays.copyOfRange(e2e, skip, tagged), stages, lastFifthIngestP50,
+                inferenceMean);
     }
 
     /** "stage p50/p99 ms" for each (name, samples) pair, over the same events as the e2e percentiles. */

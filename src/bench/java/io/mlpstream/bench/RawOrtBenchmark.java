@@ -1,15 +1,25 @@
 package io.mlpstream.bench;
 
+import io.mlpstream.avro.ImageEvent;
 import io.mlpstream.image.ImageDecoder;
 import io.mlpstream.image.Preprocessor;
 import io.mlpstream.model.Device;
 import io.mlpstream.model.LoadedModel;
 import io.mlpstream.model.ModelRunner;
 import io.mlpstream.model.SharedSessions;
+import io.mlpstream.operator.BatchInference;
+import io.mlpstream.operator.BatchItem;
+import io.mlpstream.operator.Outcome;
+import io.mlpstream.serde.ImageEventCodec;
+import io.mlpstream.serde.KafkaRecord;
 
+import java.nio.ByteBuffer;
 import java.nio.FloatBuffer;
+import java.nio.charset.StandardCharsets;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -20,12 +30,26 @@ import java.util.concurrent.atomic.AtomicLong;
  * The limit: ONNX Runtime alone, inputs already preprocessed into tensors, batch after batch. Run in
  * the same shapes the pipeline can use on this machine — {@code callers} concurrent runs of
  * {@code threads} intra-op threads each — so the best of them is what the pipeline must approach.
+ *
+ * <p>{@link #measureOperator} is the step between that limit and the job: the operator's own batch work
+ * ({@link BatchInference#process}: Avro decode, image decode, preprocessing, the run, top-k) back to back on
+ * the same callers, without Kafka or Flink, so a gap can be split into what the worker's own CPU work costs
+ * and what the rest of the pipeline costs.
  */
 final class RawOrtBenchmark {
     private RawOrtBenchmark() {}
 
+    /** Images per second, and the mean wall time of one ONNX Runtime run. */
+    record Measured(double imagesPerSecond, double msPerRun) {}
+
     /** Images per second. */
     static double measure(LoadedModel model, List<byte[]> images, int batchSize, int callers, int threads, double seconds)
+            throws Exception {
+        return measureRuns(model, images, batchSize, callers, threads, seconds).imagesPerSecond();
+    }
+
+    /** {@link #measure}, with the mean ORT run time. */
+    static Measured measureRuns(LoadedModel model, List<byte[]> images, int batchSize, int callers, int threads, double seconds)
             throws Exception {
         try (SharedSessions.Lease lease = SharedSessions.acquire(model, Device.CPU, threads)) {
             ModelRunner runner = lease.runner();
@@ -39,24 +63,90 @@ final class RawOrtBenchmark {
                 }
                 buffers.add(buf);
             }
+            List<Batch> batches = new ArrayList<>();
+            for (FloatBuffer buf : buffers) {
+                batches.add(() -> {
+                    long t0 = System.nanoTime();
+                    runner.run(buf, batchSize);
+                    return System.nanoTime() - t0;
+                });
+            }
             double warmup = Math.min(3, seconds / 3);
-            run(runner, buffers, batchSize, warmup);
-            return run(runner, buffers, batchSize, seconds);
+            run(batches, batchSize, warmup);
+            return run(batches, batchSize, seconds);
         }
     }
 
-    private static double run(ModelRunner runner, List<FloatBuffer> buffers, int batchSize, double seconds) throws Exception {
-        ExecutorService pool = Executors.newFixedThreadPool(buffers.size());
+    /**
+     * The operator's batch work alone: {@code callers} threads, each calling {@link BatchInference#process} on
+     * batches of Avro-encoded events (the bench's JPEGs, in turn) back to back, with the job's session settings.
+     */
+    static Measured measureOperator(LoadedModel model, List<byte[]> images, String contentType, int batchSize, int callers,
+            int threads, double seconds) throws Exception {
+        try (SharedSessions.Lease lease = SharedSessions.acquire(model, Device.CPU, threads)) {
+            BatchInference inference = new BatchInference(lease.runner(), new ImageDecoder(),
+                    new Preprocessor(model.card().preprocessSpec()), 5, batchSize, BatchInference::nowEpochMicros);
+            List<Batch> batches = new ArrayList<>();
+            for (int c = 0; c < callers; c++) {
+                int caller = c;
+                AtomicLong next = new AtomicLong();
+                batches.add(() -> {
+                    List<BatchItem> items = new ArrayList<>(batchSize);
+                    for (int i = 0; i < batchSize; i++) {
+                        int n = (int) ((next.getAndIncrement() * callers + caller) % images.size());
+                        items.add(new BatchItem(record(images.get(n), contentType, n), System.nanoTime(),
+                                BatchInference.nowEpochMicros()));
+                    }
+                    long runNanos = 0;
+                    for (Outcome o : inference.process(items)) {
+                        if (!o.isTagged()) {
+                            throw new IllegalStateException("bench input rejected: " + o);
+                        }
+                        runNanos = o.tagged.inferenceUs * 1_000L;
+                    }
+                    return runNanos;
+                });
+            }
+            run(batches, batchSize, Math.min(3, seconds / 3));
+            return run(batches, batchSize, seconds);
+        }
+    }
+
+    private static KafkaRecord record(byte[] image, String contentType, int n) {
+        ImageEvent event = ImageEvent.newBuilder()
+                .setEventId("op-" + n)
+                .setSource("bench")
+                .setCaptureTime(Instant.now())
+                .setContentType(contentType)
+                .setImage(ByteBuffer.wrap(image))
+                .setModelName(null)
+                .setAttributes(Map.of())
+                .build();
+        return new KafkaRecord("bench", 0, n, System.currentTimeMillis(), ("op-" + n).getBytes(StandardCharsets.UTF_8),
+                ImageEventCodec.encode(event), new ArrayList<>());
+    }
+
+    /** One batch's work; returns the nanoseconds its ONNX Runtime run took. */
+    @FunctionalInterface
+    private interface Batch {
+        long run() throws Exception;
+    }
+
+    private static Measured run(List<Batch> callers, int batchSize, double seconds) throws Exception {
+        ExecutorService pool = Executors.newFixedThreadPool(callers.size());
         AtomicBoolean stop = new AtomicBoolean();
         AtomicLong images = new AtomicLong();
+        AtomicLong runs = new AtomicLong();
+        AtomicLong runNanos = new AtomicLong();
         AtomicLong lastDone = new AtomicLong();
         try {
             List<Future<?>> futures = new ArrayList<>();
             long start = System.nanoTime();
-            for (FloatBuffer buf : buffers) {
+            for (Batch batch : callers) {
                 futures.add(pool.submit(() -> {
                     while (!stop.get()) {
-                        runner.run(buf, batchSize);
+                        runNanos.addAndGet(batch.run());
+                        runs.incrementAndGet();
                         images.addAndGet(batchSize);
                         lastDone.accumulateAndGet(System.nanoTime(), Math::max);
                     }
@@ -69,7 +159,7 @@ final class RawOrtBenchmark {
                 f.get();
             }
             // completed runs only, up to the last completion: a run still going at the deadline is finished, then counted
-            return images.get() / ((lastDone.get() - start) / 1e9);
+            return new Measured(images.get() / ((lastDone.get() - start) / 1e9), runNanos.get() / 1e6 / Math.max(1, runs.get()));
         } finally {
             pool.shutdownNow();
         }
