@@ -1,15 +1,14 @@
 package io.mlpstream.bench;
 
-import io.mlpstream.avro.ImageEvent;
 import io.mlpstream.avro.TaggedImage;
 import io.mlpstream.embedded.EmbeddedKafkaBroker;
 import io.mlpstream.job.InferenceJobSpec;
 import io.mlpstream.job.JobConfig;
 import io.mlpstream.job.LocalCheckpoints;
 import io.mlpstream.metrics.Percentiles;
-import io.mlpstream.serde.ImageEventCodec;
 import io.mlpstream.serde.TaggedImageSerializer;
 import io.mlpstream.testutils.KafkaTestUtils;
+import io.mlpstream.testutils.TestEvents;
 
 import org.apache.flink.api.common.JobStatus;
 import org.apache.flink.core.execution.JobClient;
@@ -23,10 +22,8 @@ import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 
-import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
@@ -151,16 +148,8 @@ final class PipelineRun {
 
     private static ProducerRecord<byte[], byte[]> record(String topic, BenchInputs.Inputs inputs, int i) {
         String id = "e-" + i;
-        ImageEvent event = ImageEvent.newBuilder()
-                .setEventId(id)
-                .setSource("bench")
-                .setCaptureTime(Instant.now())
-                .setContentType(inputs.contentType())
-                .setImage(ByteBuffer.wrap(inputs.images().get(i % inputs.images().size())))
-                .setModelName(null)
-                .setAttributes(Map.of())
-                .build();
-        return new ProducerRecord<>(topic, id.getBytes(StandardCharsets.UTF_8), ImageEventCodec.encode(event));
+        return new ProducerRecord<>(topic, id.getBytes(StandardCharsets.UTF_8),
+                TestEvents.encoded(id, inputs.images().get(i % inputs.images().size()), inputs.contentType(), "bench"));
     }
 
     private static Result collect(String bootstrap, String out, String dead, int events, double rate, Duration limit) throws Exception {

@@ -9,7 +9,6 @@ import io.mlpstream.model.LoadedModel;
 import io.mlpstream.model.ModelSource;
 import io.mlpstream.model.SharedSessions;
 import io.mlpstream.serde.DeadLetterSerializer;
-import io.mlpstream.serde.ImageEventCodec;
 import io.mlpstream.serde.LatencyReportSerializer;
 import io.mlpstream.serde.TaggedImageSerializer;
 import io.mlpstream.testutils.KafkaTestUtils;
@@ -25,9 +24,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
-import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -185,16 +182,7 @@ class InferenceJobITCase {
     }
 
     private static ProducerRecord<byte[], byte[]> record(String id, byte[] image, String contentType) {
-        ImageEvent event = ImageEvent.newBuilder()
-                .setEventId(id)
-                .setSource("itcase")
-                .setCaptureTime(Instant.now())
-                .setContentType(contentType)
-                .setImage(ByteBuffer.wrap(image))
-                .setModelName(null)
-                .setAttributes(Map.of())
-                .build();
-        return new ProducerRecord<>(INPUT, id.getBytes(StandardCharsets.UTF_8), ImageEventCodec.encode(event));
+        return new ProducerRecord<>(INPUT, id.getBytes(StandardCharsets.UTF_8), TestEvents.encoded(id, image, contentType, "itcase"));
     }
 
     private static String header(ConsumerRecord<byte[], byte[]> r, String key) {

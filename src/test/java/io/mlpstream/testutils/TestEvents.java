@@ -27,9 +27,14 @@ public final class TestEvents {
 
     /** An Avro single-object encoded ImageEvent carrying {@code image}. */
     public static byte[] encoded(String id, byte[] image, String contentType) {
+        return encoded(id, image, contentType, "test");
+    }
+
+    /** The same, from the given source (tests, ITCases and the bench each name themselves). */
+    public static byte[] encoded(String id, byte[] image, String contentType, String source) {
         return ImageEventCodec.encode(ImageEvent.newBuilder()
                 .setEventId(id)
-                .setSource("test")
+                .setSource(source)
                 .setCaptureTime(Instant.now())
                 .setContentType(contentType)
                 .setImage(ByteBuffer.wrap(image))
