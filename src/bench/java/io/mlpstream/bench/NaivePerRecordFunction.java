@@ -37,7 +37,7 @@ final class NaivePerRecordFunction extends RichMapFunction<KafkaRecord, Outcome>
     public void open(OpenContext context) {
         LoadedModel model = ModelSource.load(settings.model());
         lease = SharedSessions.acquire(model, settings.device(), settings.intraOpThreads());
-        inference = new BatchInference(lease.runner(), new ImageDecoder(new ImageGuard(settings.maxImagePixels())),
+        inference = new BatchInference(lease.runner(), new ImageDecoder(new ImageGuard(settings.maxImagePixels()), settings.jpegDecoding()),
                 new Preprocessor(model.card().preprocessSpec()), settings.topK(), 1, BatchInference::nowEpochMicros);
     }
 

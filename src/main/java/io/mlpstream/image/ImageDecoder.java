@@ -23,20 +23,39 @@ import javax.imageio.event.IIOReadWarningListener;
  * 256 resize: decode + resize 4.3-4.5 -> 3.9-4.1 ms per image, BENCHMARKS.md). The region always
  * runs to the bottom row, so libjpeg still reads all scan data and a truncated file is still refused.
  * PNGs are decoded whole (the inflate dominates and cannot skip anything).
+ *
+ * <p>With a {@link TurboJpeg} decoder ({@link JpegDecoding}), JPEGs are decoded whole through libjpeg-turbo's
+ * TurboJPEG API instead: the same pixels, with decode + resize 16 % cheaper than ImageIO's window. Whatever it cannot decode cleanly
+ * (truncated, corrupt, CMYK) goes the ImageIO way above, so verdicts and messages do not depend on the decoder.
  */
 public final class ImageDecoder {
 
     private final ImageGuard guard;
+    private final TurboJpeg turbo;
 
+    /** The default guard, TurboJPEG when installed. */
     public ImageDecoder() {
         this(new ImageGuard());
     }
 
+    /** TurboJPEG when installed. */
     public ImageDecoder(ImageGuard guard) {
+        this(guard, JpegDecoding.AUTO);
+    }
+
+    /** @throws IllegalStateException for {@link JpegDecoding#TURBOJPEG} when libturbojpeg cannot be loaded */
+    public ImageDecoder(ImageGuard guard, JpegDecoding jpeg) {
         if (guard == null) {
             throw new NullPointerException("guard");
         }
         this.guard = guard;
+        this.turbo = jpeg.resolve();
+    }
+
+    /** Which library decodes JPEGs, for logs. */
+    public String jpegDecoder() {
+        return turbo != null ? "TurboJPEG (libturbojpeg)"
+                : "ImageIO" + (TurboJpeg.available().isEmpty() ? " (" + TurboJpeg.unavailableReason() + ")" : "");
     }
 
     public ImageGuard guard() {
@@ -56,6 +75,12 @@ public final class ImageDecoder {
 
     /** Decodes at least the pixels {@code window} asks for (see the class comment). */
     public DecodedImage decode(byte[] encoded, Window window) throws ImageRejectedException {
+        if (turbo != null && ImageGuard.sniff(encoded) == ImageFormat.JPEG) {
+            BufferedImage fast = turbo.decode(encoded, guard);
+            if (fast != null) {
+                return DecodedImage.whole(fast);
+            }
+        }
         try (CheckedImage checked = guard.open(encoded)) {
             ImageHeader header = checked.header();
             Rectangle region = window == null || header.format() != ImageFormat.JPEG ? null

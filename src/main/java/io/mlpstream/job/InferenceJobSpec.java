@@ -1,5 +1,6 @@
 package io.mlpstream.job;
 
+import io.mlpstream.image.JpegDecoding;
 import io.mlpstream.model.Device;
 import io.mlpstream.operator.InferenceSettings;
 
@@ -104,8 +105,14 @@ public record InferenceJobSpec(
         } catch (IllegalArgumentException e) {
             throw new ConfigException("model.device: " + e.getMessage());
         }
+        JpegDecoding jpeg;
+        try {
+            jpeg = JpegDecoding.parse(get(c, JPEG_DECODER));
+        } catch (IllegalArgumentException e) {
+            throw new ConfigException("image.jpeg-decoder: " + e.getMessage());
+        }
         InferenceSettings settings = new InferenceSettings(
-                get(c, MODEL), device, threads, maxBatch, maxDelay, inFlight, ahead, topK, maxPixels);
+                get(c, MODEL), device, threads, maxBatch, maxDelay, inFlight, ahead, topK, maxPixels, jpeg);
         return new InferenceJobSpec(
                 get(c, BOOTSTRAP_SERVERS), input, results, dead, metrics, get(c, GROUP_ID), offsets, get(c, BOUNDED),
                 guarantee, prefix, txTimeout, get(c, CHECK_TOPICS), Map.copyOf(config.kafkaProperties()), settings,

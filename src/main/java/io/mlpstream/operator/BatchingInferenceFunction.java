@@ -99,10 +99,12 @@ public class BatchingInferenceFunction extends RichAsyncFunction<KafkaRecord, Ou
     public void open(OpenContext openContext) {
         int subtask = getRuntimeContext().getTaskInfo().getIndexOfThisSubtask();
         LoadedModel model = ModelSource.load(settings.model());
+        // before the session: a missing libturbojpeg under image.jpeg-decoder=turbojpeg fails here with nothing to release
+        ImageDecoder decoder = new ImageDecoder(new ImageGuard(settings.maxImagePixels()), settings.jpegDecoding());
         lease = SharedSessions.acquire(model, settings.device(), settings.intraOpThreads());
         inference = new BatchInference(
                 lease.runner(),
-                new ImageDecoder(new ImageGuard(settings.maxImagePixels())),
+                decoder,
                 new Preprocessor(model.card().preprocessSpec()),
                 settings.topK(),
                 settings.maxBatchSize(),
@@ -118,9 +120,9 @@ public class BatchingInferenceFunction extends RichAsyncFunction<KafkaRecord, Ou
                 this::rejected);
         registerMetrics(getRuntimeContext().getMetricGroup().addGroup(METRIC_GROUP));
         LOG.info(
-                "Subtask {}: model {} on {}, maxBatchSize={}, maxDelay={}, maxInFlightBatches={}, preprocessAhead={}",
+                "Subtask {}: model {} on {}, maxBatchSize={}, maxDelay={}, maxInFlightBatches={}, preprocessAhead={}, JPEG decoder: {}",
                 subtask, model.card().name(), lease.runner().device(), settings.maxBatchSize(), settings.maxDelay(),
-                settings.maxInFlightBatches(), settings.preprocessAhead());
+                settings.maxInFlightBatches(), settings.preprocessAhead(), decoder.jpegDecoder());
     }
 
     /** Metric names under the operator's {@value #METRIC_GROUP} group; latencies in microseconds. */

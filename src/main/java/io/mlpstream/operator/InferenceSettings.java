@@ -1,5 +1,6 @@
 package io.mlpstream.operator;
 
+import io.mlpstream.image.JpegDecoding;
 import io.mlpstream.model.Device;
 
 import java.io.Serializable;
@@ -18,7 +19,8 @@ public record InferenceSettings(
         int maxInFlightBatches,
         boolean preprocessAhead,
         int topK,
-        long maxImagePixels)
+        long maxImagePixels,
+        JpegDecoding jpegDecoding)
         implements Serializable {
 
     /** Batches a subtask holds at once: those in the model, plus one being preprocessed ahead of them. */

@@ -7,15 +7,28 @@ import java.awt.image.BufferedImage;
 import java.util.Arrays;
 import org.junit.jupiter.api.Test;
 
-class ImageDecoderTest {
+/**
+ * Every case runs with each JPEG decoder ({@link ImageDecoderWithImageIoTest}, {@link ImageDecoderWithTurboJpegTest}):
+ * verdicts and messages must not depend on which one decodes.
+ */
+abstract class ImageDecoderTest {
 
-    private final ImageDecoder decoder = new ImageDecoder();
+    private final ImageDecoder decoder = new ImageDecoder(new ImageGuard(), decoding());
+
+    abstract JpegDecoding decoding();
 
     @Test
     void decodesGrayPngExactly() throws Exception {
         BufferedImage img = decoder.decode(TestImages.png(TestImages.grayPattern(28, 28)));
         assertThat(img.getType()).isEqualTo(BufferedImage.TYPE_BYTE_GRAY);
         assertThat(img.getRaster().getSample(5, 9, 0)).isEqualTo(TestImages.grayPatternAt(5, 9));
+    }
+
+    @Test
+    void jpegLargerThanThePixelLimitIsRefusedFromTheHeader() {
+        ImageRejectedException e = rejection(() -> decoder.decode(TestImages.jpegDeclaring(60_000, 60_000)));
+        assertThat(e.reasonCode()).isEqualTo("too-many-pixels");
+        assertThat(e).hasMessage("image declares 60000 x 60000 = 3600000000 pixels, above the limit of 89478485 (image.max-pixels)");
     }
 
     @Test

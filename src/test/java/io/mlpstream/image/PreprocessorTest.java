@@ -13,7 +13,8 @@ class PreprocessorTest {
     private static final float MNIST_MEAN = 0.1307f;
     private static final float MNIST_STD = 0.3081f;
 
-    private final ImageDecoder decoder = new ImageDecoder();
+    // ImageIO: the only decoder that decodes a window (TurboJpegTest checks the other gives the same tensor)
+    private final ImageDecoder decoder = new ImageDecoder(new ImageGuard(), JpegDecoding.IMAGEIO);
 
     private static PreprocessSpec mnist() {
         return PreprocessSpec.builder().channels(1).color("grayscale").size(28, 28)

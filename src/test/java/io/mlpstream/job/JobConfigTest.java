@@ -111,6 +111,8 @@ class JobConfigTest {
         assertThatThrownBy(() -> spec(Map.of("batch.max-size", "0"))).hasMessageContaining("batch.max-size=0 is out of range");
         assertThatThrownBy(() -> spec(Map.of("batch.max-size", "lots"))).hasMessageContaining("Option 'batch.max-size'");
         assertThatThrownBy(() -> spec(Map.of("model.device", "tpu"))).hasMessageContaining("use auto, cpu, or cuda:N");
+        assertThatThrownBy(() -> spec(Map.of("image.jpeg-decoder", "libjpeg")))
+                .hasMessage("image.jpeg-decoder: 'libjpeg' is not a JPEG decoder: use auto, turbojpeg or imageio");
         assertThatThrownBy(() -> spec(Map.of("kafka.delivery-guarantee", "twice"))).hasMessageContaining("exactly-once, at-least-once or none");
         assertThatThrownBy(() -> spec(Map.of("kafka.results-topic", "images"))).hasMessageContaining("read its own output");
         assertThatThrownBy(() -> spec(Map.of("kafka.transaction-timeout", "5 s", "job.checkpoint-interval", "5 s")))

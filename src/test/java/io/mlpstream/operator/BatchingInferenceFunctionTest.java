@@ -1,6 +1,7 @@
 package io.mlpstream.operator;
 
 import io.mlpstream.embedded.DigitsDataset;
+import io.mlpstream.image.JpegDecoding;
 import io.mlpstream.model.Device;
 import io.mlpstream.model.ModelException;
 import io.mlpstream.model.ModelSource;
@@ -69,7 +70,7 @@ class BatchingInferenceFunctionTest {
     }
 
     private static InferenceSettings settings(String model, int maxBatchSize, Duration maxDelay, int inFlight, boolean ahead) {
-        return new InferenceSettings(model, Device.CPU, 1, maxBatchSize, maxDelay, inFlight, ahead, 3, 89_478_485L);
+        return new InferenceSettings(model, Device.CPU, 1, maxBatchSize, maxDelay, inFlight, ahead, 3, 89_478_485L, JpegDecoding.AUTO);
     }
 
     private static OneInputStreamOperatorTestHarness<KafkaRecord, Outcome> harness(

@@ -1,0 +1,8 @@
+package io.mlpstream.image;
+
+class ImageDecoderWithImageIoTest extends ImageDecoderTest {
+    @Override
+    JpegDecoding decoding() {
+        return JpegDecoding.IMAGEIO;
+    }
+}
