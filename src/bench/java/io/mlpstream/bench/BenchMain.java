@@ -1,6 +1,7 @@
 package io.mlpstream.bench;
 
 import io.mlpstream.embedded.EmbeddedKafkaBroker;
+import io.mlpstream.image.JpegDecoding;
 import io.mlpstream.job.InferenceJob;
 import io.mlpstream.model.LoadedModel;
 import io.mlpstream.model.ModelSource;
@@ -29,13 +30,14 @@ import java.util.TreeMap;
  *       speed drifts by more than the gaps we measure), {@code --pairs} rounds of the {@code --variants} (A/B);</li>
  *   <li>decompose: in the job's shape, raw ORT, the operator's batch work alone (no Kafka, no Flink) and the job, each
  *       with its time per ONNX Runtime run, so a gap splits into the worker's own CPU work and the rest of the pipeline;</li>
+ *   <li>interleave: ms per raw ORT run with nothing, random spinning, or each JPEG decoder's preprocessing between runs;</li>
  *   <li>baselines: the same job with batching off (batch.max-size=1) and the naive per-record map job;</li>
  *   <li>latency: end-to-end percentiles at 70 % of the maximum sustainable rate (an open-loop ramp with a live producer), against the p99 target;</li>
  *   <li>sweep: batch.max-size × batch.max-delay at that load;</li>
  *   <li>profile: JFR over one batched and one per-record run, summarised by component.</li>
  * </ul>
  * Usage: {@code BenchMain --models mixer-digits,models/fullsize/mixer-s16 [--batch-sizes 1,4,8,16,32,64]
- * [--suites raw,pipeline,bracketed,decompose,baselines,profile,latency,sweep] [--sweep-models a,b] [--raw-seconds 8] [--seconds 15]
+ * [--suites raw,pipeline,bracketed,decompose,interleave,preprocess,baselines,profile,latency,sweep] [--gap-ms 50] [--sweep-models a,b] [--raw-seconds 8] [--seconds 15]
  * [--checkpoint-interval "1 s"] [--in-flight 2] [--latency-batch 32] [--latency-delay 10] [--latency-rate img/s] [--events N] [--warmup-runs 3] [--latency-repeats 3] [--job "k=v;k=v"]
  * [--variants "k=v;k=v|k=v"] [--pairs 2] [--out target/bench]}
  */
@@ -96,12 +98,13 @@ public final class BenchMain {
 
         if (suites.contains("preprocess") && loaded.card().input().channels() == 3) {
             PreprocessCost.Cost c = PreprocessCost.measure(loaded.card().preprocessSpec(), inputs.images(), 5);
-            md.append(String.format(Locale.ROOT, "Preprocessing CPU per image (one thread, %d images x 5 rounds): decode %.2f ms; "
-                    + "decode of the crop's source window + fused bilinear resize/crop (the job) %.2f ms; whole decode + fused "
-                    + "resize/crop %.2f ms; whole decode + Java2D resize then crop %.2f ms.%n%n",
-                    inputs.images().size(), c.decodeMs(), c.windowMs(), c.fusedMs(), c.java2dMs()));
-            log("preprocess: decode %.2f ms, window+fused %.2f ms, fused %.2f ms, java2d %.2f ms", c.decodeMs(), c.windowMs(),
-                    c.fusedMs(), c.java2dMs());
+            md.append(String.format(Locale.ROOT, "Preprocessing CPU per image (one thread, %d images x 5 rounds): ImageIO decode %.2f ms; "
+                    + "ImageIO decode of the crop's source window + fused bilinear resize/crop (the job with image.jpeg-decoder=imageio) "
+                    + "%.2f ms; whole ImageIO decode + fused resize/crop %.2f ms; whole ImageIO decode + Java2D resize then crop %.2f ms; "
+                    + "TurboJPEG decode %.2f ms; TurboJPEG decode + fused resize/crop (the job with libturbojpeg) %.2f ms.%n%n",
+                    inputs.images().size(), c.decodeMs(), c.windowMs(), c.fusedMs(), c.java2dMs(), c.turboDecodeMs(), c.turboMs()));
+            log("preprocess: decode %.2f ms, window+fused %.2f ms, fused %.2f ms, java2d %.2f ms, turbo decode %.2f ms, turbo+fused %.2f ms",
+                    c.decodeMs(), c.windowMs(), c.fusedMs(), c.java2dMs(), c.turboDecodeMs(), c.turboMs());
         }
 
         Map<Integer, Double> limit = new TreeMap<>();
@@ -183,7 +186,7 @@ public final class BenchMain {
                 for (Map.Entry<String, List<Double>> e : ratios.entrySet()) {
                     List<Double> sorted = e.getValue().stream().sorted().toList();
                     md.append(String.format(Locale.ROOT, "%nb=%d, %s: pipeline ÷ raw %s (median %.3f)%n", b, e.getKey(),
-                            e.getValue().stream().map(v -> String.format(Locale.ROOT, "%.3f", v)).toList(), sorted.get(sorted.size() / 2)));
+                            e.getValue().stream().map(v -> String.format(Locale.ROOT, "%.3f", v)).toList(), median(sorted)));
                 }
                 md.append('\n');
             }
@@ -191,29 +194,68 @@ public final class BenchMain {
 
         if (suites.contains("decompose")) {
             // the gap split in two, all in the job's shape (2 callers x 1 intra-op thread): raw ORT -> the operator's
-            // batch work alone (Avro + decode + preprocess + run + top-k, back to back, no Kafka or Flink) -> the job
+            // batch work alone (Avro + decode + preprocess + run + top-k, back to back, no Kafka or Flink) -> the job;
+            // --variants alternate job options within each pair (the operator alone follows image.jpeg-decoder)
             int pairs = Integer.parseInt(args.getOrDefault("pairs", "2"));
+            String[] variants = args.getOrDefault("variants", "").split("\\|", -1);
             md.append("Decomposed, 2 callers × 1 intra-op thread (the job's shape); img/s, and ms per ONNX Runtime run in brackets:\n\n"
-                    + "| batch | raw before | operator alone | pipeline | raw after | operator ÷ raw | pipeline ÷ operator | pipeline ÷ raw |\n"
-                    + "|---|---|---|---|---|---|---|---|\n");
+                    + "| batch | variant | raw before | operator alone | pipeline | raw after | operator ÷ raw | pipeline ÷ operator | pipeline ÷ raw |\n"
+                    + "|---|---|---|---|---|---|---|---|---|\n");
             for (int b : sizes) {
                 RawOrtBenchmark.Measured before = RawOrtBenchmark.measureRuns(loaded, inputs.images(), b, 2, 1, rawSeconds);
+                Map<String, List<Double>> ratios = new LinkedHashMap<>();
                 for (int p = 0; p < pairs; p++) {
-                    RawOrtBenchmark.Measured op = RawOrtBenchmark.measureOperator(loaded, inputs.images(), inputs.contentType(), b, 2, 1,
-                            rawSeconds);
-                    PipelineRun.Result r = PipelineRun.run(broker, inputs, events(before.imagesPerSecond(), runSeconds), 0,
-                            batched(model, b, 10), InferenceJob::build);
-                    record(pipe, name, "decompose", b, 10, r);
-                    RawOrtBenchmark.Measured after = RawOrtBenchmark.measureRuns(loaded, inputs.images(), b, 2, 1, rawSeconds);
-                    double rawMean = (before.imagesPerSecond() + after.imagesPerSecond()) / 2;
-                    md.append(String.format(Locale.ROOT, "| %d | %.1f (%.0f) | %.1f (%.0f) | %.1f (%.0f) | %.1f (%.0f) | %.3f | %.3f | %.3f |%n", b,
-                            before.imagesPerSecond(), before.msPerRun(), op.imagesPerSecond(), op.msPerRun(), r.throughput(),
-                            r.inferenceMeanUs() / 1000, after.imagesPerSecond(), after.msPerRun(), op.imagesPerSecond() / rawMean,
-                            r.throughput() / op.imagesPerSecond(), r.throughput() / rawMean));
-                    log("decompose b=%d: raw %.1f (%.0f ms/run), operator %.1f (%.0f), pipeline %.1f (%.0f), raw %.1f (%.0f)", b,
-                            before.imagesPerSecond(), before.msPerRun(), op.imagesPerSecond(), op.msPerRun(), r.throughput(),
-                            r.inferenceMeanUs() / 1000, after.imagesPerSecond(), after.msPerRun());
-                    before = after;
+                    for (String variant : variants) {
+                        String label = variant.isBlank() ? "as configured" : variant;
+                        Map<String, String> options = batched(model, b, 10);
+                        options.putAll(jobOptions(variant));
+                        JpegDecoding jpeg = JpegDecoding.parse(options.getOrDefault("image.jpeg-decoder", "auto"));
+                        RawOrtBenchmark.Measured op = RawOrtBenchmark.measureOperator(loaded, inputs.images(), inputs.contentType(), b,
+                                2, 1, rawSeconds, jpeg);
+                        PipelineRun.Result r = PipelineRun.run(broker, inputs, events(before.imagesPerSecond(), runSeconds), 0,
+                                options, InferenceJob::build);
+                        record(pipe, name, "decompose " + label.replace(',', ' '), b, 10, r);
+                        RawOrtBenchmark.Measured after = RawOrtBenchmark.measureRuns(loaded, inputs.images(), b, 2, 1, rawSeconds);
+                        double rawMean = (before.imagesPerSecond() + after.imagesPerSecond()) / 2;
+                        ratios.computeIfAbsent(label, k -> new ArrayList<>()).add(r.throughput() / rawMean);
+                        md.append(String.format(Locale.ROOT, "| %d | %s | %.1f (%.0f) | %.1f (%.0f) | %.1f (%.0f) | %.1f (%.0f) | %.3f | %.3f | %.3f |%n",
+                                b, label, before.imagesPerSecond(), before.msPerRun(), op.imagesPerSecond(), op.msPerRun(), r.throughput(),
+                                r.inferenceMeanUs() / 1000, after.imagesPerSecond(), after.msPerRun(), op.imagesPerSecond() / rawMean,
+                                r.throughput() / op.imagesPerSecond(), r.throughput() / rawMean));
+                        log("decompose b=%d [%s]: raw %.1f (%.0f ms/run), operator %.1f (%.0f), pipeline %.1f (%.0f), raw %.1f (%.0f): "
+                                + "operator/raw %.3f, pipeline/raw %.3f", b, label, before.imagesPerSecond(), before.msPerRun(),
+                                op.imagesPerSecond(), op.msPerRun(), r.throughput(), r.inferenceMeanUs() / 1000, after.imagesPerSecond(),
+                                after.msPerRun(), op.imagesPerSecond() / rawMean, r.throughput() / rawMean);
+                        before = after;
+                    }
+                }
+                for (Map.Entry<String, List<Double>> e : ratios.entrySet()) {
+                    List<Double> sorted = e.getValue().stream().sorted().toList();
+                    md.append(String.format(Locale.ROOT, "%nb=%d, %s: pipeline ÷ raw %s (median %.3f)%n", b, e.getKey(),
+                            e.getValue().stream().map(v -> String.format(Locale.ROOT, "%.3f", v)).toList(), median(sorted)));
+                }
+            }
+            md.append('\n');
+        }
+
+        if (suites.contains("interleave")) {
+            // why the operator's ORT runs are slower than raw ones: rounds of back-to-back runs, runs separated by random
+            // spinning (out of phase, caches intact) and runs separated by the real preprocessing (decode between runs)
+            int pairs = Integer.parseInt(args.getOrDefault("pairs", "2"));
+            double gapMs = Double.parseDouble(args.getOrDefault("gap-ms", "50"));
+            md.append(String.format(Locale.ROOT, "Interleaved, 2 callers × 1 intra-op thread; ms per ONNX Runtime run (spin: random 0–%.0f ms "
+                    + "between runs):%n%n| batch | round | back to back | spin between | ImageIO preprocessing between | TurboJPEG preprocessing "
+                    + "between |%n|---|---|---|---|---|---|%n", 2 * gapMs));
+            for (int b : sizes) {
+                for (int p = 0; p < pairs; p++) {
+                    double[] ms = new double[RawOrtBenchmark.Between.values().length];
+                    for (RawOrtBenchmark.Between between : RawOrtBenchmark.Between.values()) {
+                        ms[between.ordinal()] = RawOrtBenchmark.measureInterleaved(loaded, inputs.images(), b, 2, 1, rawSeconds, between, gapMs)
+                                .msPerRun();
+                    }
+                    md.append(String.format(Locale.ROOT, "| %d | %d | %.0f | %.0f | %.0f | %.0f |%n", b, p + 1, ms[0], ms[1], ms[2], ms[3]));
+                    log("interleave b=%d round %d: back to back %.0f ms/run, spin %.0f, ImageIO %.0f, TurboJPEG %.0f", b, p + 1, ms[0], ms[1],
+                            ms[2], ms[3]);
                 }
             }
             md.append('\n');
@@ -353,6 +395,12 @@ public final class BenchMain {
         }
         md.append(String.format(Locale.ROOT, "%nMaximum sustainable: %.1f img/s (%.2f of the preloaded maximum).%n%n", sustained, sustained / preloaded));
         return sustained;
+    }
+
+    /** The middle value of a sorted list; the mean of the two middle ones for an even count. */
+    private static double median(List<Double> sorted) {
+        int n = sorted.size();
+        return n % 2 == 1 ? sorted.get(n / 2) : (sorted.get(n / 2 - 1) + sorted.get(n / 2)) / 2;
     }
 
     private Path jfr(String model) {

@@ -1,8 +1,12 @@
 package io.mlpstream.bench;
 
+import io.mlpstream.image.DecodedImage;
 import io.mlpstream.image.ImageDecoder;
+import io.mlpstream.image.ImageGuard;
+import io.mlpstream.image.JpegDecoding;
 import io.mlpstream.image.PreprocessSpec;
 import io.mlpstream.image.Preprocessor;
+import io.mlpstream.image.TurboJpeg;
 
 import java.awt.AlphaComposite;
 import java.awt.Graphics2D;
@@ -16,15 +20,18 @@ import java.util.List;
  * CPU cost per image of the preprocessing steps, side by side on the same inputs: decode alone;
  * decode of only the crop's source window + the fused bilinear resize/crop (what the job does);
  * whole decode + the fused resize/crop (the previous job); decode + the previous Java2D path (full
- * shorter-side resize with Graphics2D, then crop and normalise), kept here as the reference.
+ * shorter-side resize with Graphics2D, then crop and normalise), kept here as the reference; and the
+ * whole decode through TurboJPEG (image.jpeg-decoder=auto when libturbojpeg is installed), alone and with
+ * the fused resize/crop (NaN without the library).
  */
 final class PreprocessCost {
     private PreprocessCost() {}
 
-    record Cost(double decodeMs, double fusedMs, double java2dMs, double windowMs) {}
+    record Cost(double decodeMs, double fusedMs, double java2dMs, double windowMs, double turboDecodeMs, double turboMs) {}
 
     static Cost measure(PreprocessSpec spec, List<byte[]> images, int rounds) throws Exception {
-        ImageDecoder decoder = new ImageDecoder();
+        ImageDecoder decoder = new ImageDecoder(new ImageGuard(), JpegDecoding.IMAGEIO);
+        ImageDecoder turbo = TurboJpeg.available().isPresent() ? new ImageDecoder(new ImageGuard(), JpegDecoding.TURBOJPEG) : null;
         Preprocessor pre = new Preprocessor(spec);
         FloatBuffer buf = pre.newBatchBuffer(1);
         for (int warm = 0; warm < 2; warm++) {
@@ -32,8 +39,13 @@ final class PreprocessCost {
                 pre.writeInto(decoder.decode(img), buf, 0);
                 java2d(spec, decoder.decode(img), buf);
                 pre.writeInto(decoder.decode(img, pre::sourceWindow), buf, 0);
+                if (turbo != null) {
+                    pre.writeInto(turbo.decode(img, pre::sourceWindow), buf, 0);
+                }
             }
         }
+        long turboDecode = 0;
+        long turboFused = 0;
         long window = 0;
         long decode = 0;
         long fused = 0;
@@ -51,14 +63,24 @@ final class PreprocessCost {
                 java2d(spec, b, buf);
                 long t4 = System.nanoTime();
                 pre.writeInto(decoder.decode(img, pre::sourceWindow), buf, 0);
-                window += System.nanoTime() - t4;
+                long t5 = System.nanoTime();
+                window += t5 - t4;
+                if (turbo != null) {
+                    DecodedImage d = turbo.decode(img, pre::sourceWindow);
+                    long t6 = System.nanoTime();
+                    pre.writeInto(d, buf, 0);
+                    turboDecode += t6 - t5;
+                    turboFused += System.nanoTime() - t5;
+                }
                 decode += (t1 - t0) + (t3 - t2);
                 fused += t2 - t0;
                 java2d += (t4 - t3) + (t3 - t2);
                 n++;
             }
         }
-        return new Cost(decode / 2.0 / n / 1e6, fused / (double) n / 1e6, java2d / (double) n / 1e6, window / (double) n / 1e6);
+        double none = Double.NaN;
+        return new Cost(decode / 2.0 / n / 1e6, fused / (double) n / 1e6, java2d / (double) n / 1e6, window / (double) n / 1e6,
+                turbo == null ? none : turboDecode / (double) n / 1e6, turbo == null ? none : turboFused / (double) n / 1e6);
     }
 
     /** The previous path: Java2D resizes the whole image, then the crop window is normalised. */

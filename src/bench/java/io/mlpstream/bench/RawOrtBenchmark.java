@@ -1,6 +1,8 @@
 package io.mlpstream.bench;
 
 import io.mlpstream.image.ImageDecoder;
+import io.mlpstream.image.ImageGuard;
+import io.mlpstream.image.JpegDecoding;
 import io.mlpstream.image.Preprocessor;
 import io.mlpstream.model.Device;
 import io.mlpstream.model.LoadedModel;
@@ -73,14 +75,84 @@ final class RawOrtBenchmark {
         }
     }
 
+    /** What a caller does between two ONNX Runtime runs in {@link #measureInterleaved}. */
+    enum Between {
+        /** nothing: runs back to back, as in {@link #measureRuns} */
+        NOTHING,
+        /** pure arithmetic on registers for a random 0–2 × {@code gapMs}: the callers' runs drift out of phase, caches stay */
+        SPIN,
+        /** the worker's preprocessing of the next batch with ImageIO (JPEG window decode + fused resize into a second buffer) */
+        PREPROCESS_IMAGEIO,
+        /** the same with TurboJPEG (whole decode + fused resize) */
+        PREPROCESS_TURBOJPEG
+    }
+
+    /**
+     * ms per ONNX Runtime run when each caller does {@code between} between its runs: separates what makes the operator's
+     * runs slower than raw ones — the callers' runs no longer starting together (SPIN) from what decoding does to them,
+     * with either JPEG decoder (PREPROCESS_*).
+     */
+    static Measured measureInterleaved(LoadedModel model, List<byte[]> images, int batchSize, int callers, int threads,
+            double seconds, Between between, double gapMs) throws Exception {
+        try (SharedSessions.Lease lease = SharedSessions.acquire(model, Device.CPU, threads)) {
+            ModelRunner runner = lease.runner();
+            Preprocessor pre = new Preprocessor(model.card().preprocessSpec());
+            List<Batch> batches = new ArrayList<>();
+            for (int c = 0; c < callers; c++) {
+                int caller = c;
+                FloatBuffer buf = pre.newBatchBuffer(batchSize);
+                FloatBuffer next = pre.newBatchBuffer(batchSize);
+                ImageDecoder decoder = new ImageDecoder(new ImageGuard(),
+                        between == Between.PREPROCESS_TURBOJPEG ? JpegDecoding.TURBOJPEG : JpegDecoding.IMAGEIO);
+                for (int i = 0; i < batchSize; i++) {
+                    pre.writeInto(decoder.decode(images.get((c * batchSize + i) % images.size())), buf, i);
+                }
+                java.util.Random random = new java.util.Random(caller);
+                AtomicLong count = new AtomicLong();
+                batches.add(() -> {
+                    switch (between) {
+                        case SPIN -> spin((long) (random.nextDouble() * 2 * gapMs * 1e6));
+                        case PREPROCESS_IMAGEIO, PREPROCESS_TURBOJPEG -> {
+                            for (int i = 0; i < batchSize; i++) {
+                                byte[] img = images.get((int) ((count.getAndIncrement() * callers + caller) % images.size()));
+                                pre.writeInto(decoder.decode(img, pre::sourceWindow), next, i);
+                            }
+                        }
+                        case NOTHING -> { }
+                    }
+                    long t0 = System.nanoTime();
+                    runner.run(buf, batchSize);
+                    return System.nanoTime() - t0;
+                });
+            }
+            run(batches, batchSize, Math.min(3, seconds / 3));
+            return run(batches, batchSize, seconds);
+        }
+    }
+
+    private static volatile long spinSink;
+
+    private static void spin(long nanos) {
+        long end = System.nanoTime() + nanos;
+        long x = 88172645463325252L;
+        while (System.nanoTime() < end) {
+            for (int i = 0; i < 1000; i++) {
+                x ^= x << 13;
+                x ^= x >>> 7;
+                x ^= x << 17;
+            }
+        }
+        spinSink = x;
+    }
+
     /**
      * The operator's batch work alone: {@code callers} threads, each calling {@link BatchInference#process} on
      * batches of Avro-encoded events (the bench's JPEGs, in turn) back to back, with the job's session settings.
      */
     static Measured measureOperator(LoadedModel model, List<byte[]> images, String contentType, int batchSize, int callers,
-            int threads, double seconds) throws Exception {
+            int threads, double seconds, JpegDecoding jpeg) throws Exception {
         try (SharedSessions.Lease lease = SharedSessions.acquire(model, Device.CPU, threads)) {
-            BatchInference inference = new BatchInference(lease.runner(), new ImageDecoder(),
+            BatchInference inference = new BatchInference(lease.runner(), new ImageDecoder(new ImageGuard(), jpeg),
                     new Preprocessor(model.card().preprocessSpec()), 5, batchSize, BatchInference::nowEpochMicros);
             // encoded once, as the job's events arrive encoded: producing them is not the operator's work
             List<KafkaRecord> records = new ArrayList<>(images.size());
