@@ -84,9 +84,10 @@ public final class TurboJpeg {
             Native.register(Lib.class, NativeLibrary.getInstance("turbojpeg"));
             return new Loaded(new TurboJpeg(), null);
         } catch (LinkageError | RuntimeException e) {
-            String detail = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage().lines().findFirst().orElse("");
-            return new Loaded(null, "libturbojpeg (2.0 or later) could not be loaded: " + detail
-                    + "; install libturbojpeg0 (Debian/Ubuntu) or libjpeg-turbo (RHEL/Fedora) on every TaskManager");
+            String detail = e.getMessage() == null ? e.getClass().getSimpleName()
+                    : e.getMessage().lines().findFirst().orElse("").replaceAll("[:\\s]+$", "");
+            return new Loaded(null, "libturbojpeg (2.0 or later) could not be loaded (" + detail
+                    + "): install libturbojpeg0 (Debian/Ubuntu) or libjpeg-turbo (RHEL/Fedora) on every TaskManager");
         }
     }
 
