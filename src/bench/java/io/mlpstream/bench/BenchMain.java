@@ -158,7 +158,7 @@ public final class BenchMain {
             // pipeline ÷ raw with the machine's drift taken out: the raw limit is measured right before and right after
             // every pipeline run, and each run is divided by the mean of the two. Variants (--variants "a|b", each in
             // --job syntax, empty = as configured) alternate, so an A/B shares the same stretch of machine time.
-            String[] variants = args.getOrDefault("variants", "").split("\\|", -1);
+            String[] variants = variants();
             int pairs = Integer.parseInt(args.getOrDefault("pairs", "2"));
             md.append("Bracketed runs (raw limit measured before and after each pipeline run; ratio = pipeline ÷ their mean):\n\n"
                     + "| batch | variant | raw before (img/s) | pipeline (img/s) | raw after (img/s) | pipeline ÷ raw | mean batch |\n"
@@ -168,9 +168,8 @@ public final class BenchMain {
                 Map<String, List<Double>> ratios = new LinkedHashMap<>();
                 for (int p = 0; p < pairs; p++) {
                     for (String variant : variants) {
-                        String label = variant.isBlank() ? "as configured" : variant;
-                        Map<String, String> options = batched(model, b, 10);
-                        options.putAll(jobOptions(variant));
+                        String label = label(variant);
+                        Map<String, String> options = variantOptions(model, b, variant);
                         PipelineRun.Result r = PipelineRun.run(broker, inputs, events(before, runSeconds), 0, options, InferenceJob::build);
                         record(pipe, name, "bracketed " + label.replace(',', ' '), b, 10, r);
                         double after = raw(loaded, inputs, b, rawSeconds, raw, name).limit();
@@ -183,11 +182,7 @@ public final class BenchMain {
                         before = after;
                     }
                 }
-                for (Map.Entry<String, List<Double>> e : ratios.entrySet()) {
-                    List<Double> sorted = e.getValue().stream().sorted().toList();
-                    md.append(String.format(Locale.ROOT, "%nb=%d, %s: pipeline ÷ raw %s (median %.3f)%n", b, e.getKey(),
-                            e.getValue().stream().map(v -> String.format(Locale.ROOT, "%.3f", v)).toList(), median(sorted)));
-                }
+                appendMedians(b, ratios);
                 md.append('\n');
             }
         }
@@ -197,7 +192,7 @@ public final class BenchMain {
             // batch work alone (Avro + decode + preprocess + run + top-k, back to back, no Kafka or Flink) -> the job;
             // --variants alternate job options within each pair (the operator alone follows image.jpeg-decoder)
             int pairs = Integer.parseInt(args.getOrDefault("pairs", "2"));
-            String[] variants = args.getOrDefault("variants", "").split("\\|", -1);
+            String[] variants = variants();
             md.append("Decomposed, 2 callers × 1 intra-op thread (the job's shape); img/s, and ms per ONNX Runtime run in brackets:\n\n"
                     + "| batch | variant | raw before | operator alone | pipeline | raw after | operator ÷ raw | pipeline ÷ operator | pipeline ÷ raw |\n"
                     + "|---|---|---|---|---|---|---|---|---|\n");
@@ -206,9 +201,8 @@ public final class BenchMain {
                 Map<String, List<Double>> ratios = new LinkedHashMap<>();
                 for (int p = 0; p < pairs; p++) {
                     for (String variant : variants) {
-                        String label = variant.isBlank() ? "as configured" : variant;
-                        Map<String, String> options = batched(model, b, 10);
-                        options.putAll(jobOptions(variant));
+                        String label = label(variant);
+                        Map<String, String> options = variantOptions(model, b, variant);
                         JpegDecoding jpeg = JpegDecoding.parse(options.getOrDefault("image.jpeg-decoder", "auto"));
                         RawOrtBenchmark.Measured op = RawOrtBenchmark.measureOperator(loaded, inputs.images(), inputs.contentType(), b,
                                 2, 1, rawSeconds, jpeg);
@@ -229,11 +223,7 @@ public final class BenchMain {
                         before = after;
                     }
                 }
-                for (Map.Entry<String, List<Double>> e : ratios.entrySet()) {
-                    List<Double> sorted = e.getValue().stream().sorted().toList();
-                    md.append(String.format(Locale.ROOT, "%nb=%d, %s: pipeline ÷ raw %s (median %.3f)%n", b, e.getKey(),
-                            e.getValue().stream().map(v -> String.format(Locale.ROOT, "%.3f", v)).toList(), median(sorted)));
-                }
+                appendMedians(b, ratios);
             }
             md.append('\n');
         }
@@ -397,8 +387,33 @@ public final class BenchMain {
         return sustained;
     }
 
-    /** The middle value of a sorted list; the mean of the two middle ones for an even count. */
-    private static double median(List<Double> sorted) {
+    /** --variants "a|b": job-option sets (--job syntax) to alternate; an empty one runs the job as configured. */
+    private String[] variants() {
+        return args.getOrDefault("variants", "").split("\\|", -1);
+    }
+
+    private static String label(String variant) {
+        return variant.isBlank() ? "as configured" : variant;
+    }
+
+    /** The batched job's options at batch size {@code batch}, with one variant's options on top. */
+    private static Map<String, String> variantOptions(String model, int batch, String variant) {
+        Map<String, String> options = batched(model, batch, 10);
+        options.putAll(jobOptions(variant));
+        return options;
+    }
+
+    /** One line per variant: its pipeline ÷ raw ratios in run order, and their median. */
+    private void appendMedians(int batch, Map<String, List<Double>> ratios) {
+        for (Map.Entry<String, List<Double>> e : ratios.entrySet()) {
+            md.append(String.format(Locale.ROOT, "%nb=%d, %s: pipeline ÷ raw %s (median %.3f)%n", batch, e.getKey(),
+                    e.getValue().stream().map(v -> String.format(Locale.ROOT, "%.3f", v)).toList(), median(e.getValue())));
+        }
+    }
+
+    /** The middle value; the mean of the two middle ones for an even count. */
+    private static double median(List<Double> values) {
+        List<Double> sorted = values.stream().sorted().toList();
         int n = sorted.size();
         return n % 2 == 1 ? sorted.get(n / 2) : (sorted.get(n / 2 - 1) + sorted.get(n / 2)) / 2;
     }

@@ -25,8 +25,9 @@ import javax.imageio.event.IIOReadWarningListener;
  * PNGs are decoded whole (the inflate dominates and cannot skip anything).
  *
  * <p>With a {@link TurboJpeg} decoder ({@link JpegDecoding}), JPEGs are decoded whole through libjpeg-turbo's
- * TurboJPEG API instead: the same pixels, with decode + resize 16 % cheaper than ImageIO's window. Whatever it cannot decode cleanly
- * (truncated, corrupt, CMYK) goes the ImageIO way above, so verdicts and messages do not depend on the decoder.
+ * TurboJPEG API instead: the same pixels, with decode + resize 16 % cheaper than ImageIO's window.
+ * Whatever it cannot decode cleanly (truncated, corrupt, CMYK) goes the ImageIO way above, so verdicts
+ * and messages do not depend on the decoder.
  */
 public final class ImageDecoder {
 

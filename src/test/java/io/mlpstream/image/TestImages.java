@@ -11,6 +11,7 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
+import java.util.function.Consumer;
 import java.util.zip.CRC32;
 import javax.imageio.IIOImage;
 import javax.imageio.ImageIO;
@@ -80,13 +81,24 @@ public final class TestImages {
     }
 
     public static byte[] jpeg(BufferedImage img, float quality) {
+        return jpeg(img, param -> {
+            param.setCompressionMode(ImageWriteParam.MODE_EXPLICIT);
+            param.setCompressionQuality(quality);
+        });
+    }
+
+    /** A progressive JPEG at the writer's default quality. */
+    public static byte[] progressiveJpeg(BufferedImage img) {
+        return jpeg(img, param -> param.setProgressiveMode(ImageWriteParam.MODE_DEFAULT));
+    }
+
+    private static byte[] jpeg(BufferedImage img, Consumer<ImageWriteParam> settings) {
         ImageWriter writer = ImageIO.getImageWritersByFormatName("jpeg").next();
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         try (MemoryCacheImageOutputStream ios = new MemoryCacheImageOutputStream(out)) {
             writer.setOutput(ios);
             ImageWriteParam param = writer.getDefaultWriteParam();
-            param.setCompressionMode(ImageWriteParam.MODE_EXPLICIT);
-            param.setCompressionQuality(quality);
+            settings.accept(param);
             writer.write(null, new IIOImage(img, null, null), param);
         } catch (IOException e) {
             throw new UncheckedIOException(e);

@@ -5,15 +5,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.awt.image.BufferedImage;
 import java.awt.image.DataBufferByte;
 import java.io.ByteArrayInputStream;
-import java.io.ByteArrayOutputStream;
-import java.io.IOException;
 import java.nio.FloatBuffer;
 import java.util.Arrays;
-import javax.imageio.IIOImage;
 import javax.imageio.ImageIO;
-import javax.imageio.ImageWriteParam;
-import javax.imageio.ImageWriter;
-import javax.imageio.stream.MemoryCacheImageOutputStream;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -41,8 +35,8 @@ class TurboJpegTest {
         BufferedImage grey = TestImages.grayPattern(97, 45);
         BufferedImage decoded = assertSameAsImageIo(TestImages.jpeg(grey, 0.9f), "grey");
         assertThat(decoded.getType()).isEqualTo(BufferedImage.TYPE_BYTE_GRAY);
-        assertSameAsImageIo(progressive(scene(200, 150)), "progressive colour");
-        assertSameAsImageIo(progressive(grey), "progressive grey");
+        assertSameAsImageIo(TestImages.progressiveJpeg(scene(200, 150)), "progressive colour");
+        assertSameAsImageIo(TestImages.progressiveJpeg(grey), "progressive grey");
     }
 
     @Test
@@ -113,19 +107,5 @@ class TurboJpegTest {
             }
         }
         return img;
-    }
-
-    private static byte[] progressive(BufferedImage img) throws IOException {
-        ImageWriter writer = ImageIO.getImageWritersByFormatName("jpeg").next();
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        try (MemoryCacheImageOutputStream ios = new MemoryCacheImageOutputStream(out)) {
-            writer.setOutput(ios);
-            ImageWriteParam param = writer.getDefaultWriteParam();
-            param.setProgressiveMode(ImageWriteParam.MODE_DEFAULT);
-            writer.write(null, new IIOImage(img, null, null), param);
-        } finally {
-            writer.dispose();
-        }
-        return out.toByteArray();
     }
 }
