@@ -73,7 +73,8 @@ public final class DemoMetrics implements MetricReporter {
         }
         out.println("Flink metrics of the inference operator (group '" + BatchingInferenceFunction.METRIC_GROUP + "', per subtask):");
         for (String name : List.of(BatchingInferenceFunction.FLUSHED_BY_SIZE, BatchingInferenceFunction.FLUSHED_BY_TIMER,
-                BatchingInferenceFunction.IMAGES_TAGGED, BatchingInferenceFunction.DEAD_LETTERS, BatchingInferenceFunction.BATCH_SIZE,
+                BatchingInferenceFunction.IMAGES_TAGGED, BatchingInferenceFunction.DEAD_LETTERS,
+                BatchingInferenceFunction.SKIPPED_AFTER_TIMEOUT, BatchingInferenceFunction.BATCH_SIZE,
                 BatchingInferenceFunction.QUEUE_WAIT_US, BatchingInferenceFunction.PREPROCESS_US, BatchingInferenceFunction.INFERENCE_US,
                 BatchingInferenceFunction.END_TO_END_US)) {
             Map<String, Metric> subtasks = byName.get(name);

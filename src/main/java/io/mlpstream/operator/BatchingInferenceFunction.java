@@ -24,8 +24,11 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.io.Serializable;
+import java.util.ArrayList;
 import java.util.Collections;
+import java.util.IdentityHashMap;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -38,7 +41,8 @@ import java.util.concurrent.TimeoutException;
  * {@link MicroBatcher} and returns at once; batches run on this instance's worker threads through
  * {@link BatchInference} (one ORT run per batch on the JVM-wide shared session), and each record's
  * future is completed with its {@link Outcome}. A timeout completes with a dead letter instead of
- * failing the job.
+ * failing the job, and a timed-out record whose batch has not started yet is left out of it: under
+ * overload the model's time goes to records that can still get a result, not to ones already given up.
  *
  * <p>In-flight records live in AsyncWaitOperator's state and are replayed on restore, so the batcher
  * keeps no state of its own; re-running inference is deterministic and the transactional sink hides
@@ -62,6 +66,7 @@ public class BatchingInferenceFunction extends RichAsyncFunction<KafkaRecord, Ou
     private transient Counter timerFlushes;
     private transient Counter tagged;
     private transient Counter deadLetters;
+    private transient Counter skippedAfterTimeout;
     private transient Histogram batchSize;
     private transient Histogram queueWait;
     private transient Histogram preprocess;
@@ -70,6 +75,12 @@ public class BatchingInferenceFunction extends RichAsyncFunction<KafkaRecord, Ou
 
     /** A record in the batcher and the future that waits for it. */
     private record Pending(BatchItem item, ResultFuture<Outcome> future) {}
+
+    /**
+     * Futures whose record timed out while in the batcher or in a batch. AsyncWaitOperator hands {@link #timeout} the
+     * same ResultFuture object it handed {@link #asyncInvoke}, hence identity. A batch removes its own records.
+     */
+    private transient Set<ResultFuture<Outcome>> timedOut;
 
     /**
      * Test seam: {@code beforeInference} is called on the worker thread with each batch once it holds a model
@@ -112,6 +123,7 @@ public class BatchingInferenceFunction extends RichAsyncFunction<KafkaRecord, Ou
         // With preprocess-ahead, one more worker than model slots: it decodes the next batch while the model runs
         // the current ones, then waits for a model slot; without it, workers never wait for a slot.
         modelSlots = new Semaphore(settings.maxInFlightBatches(), true);
+        timedOut = Collections.newSetFromMap(Collections.synchronizedMap(new IdentityHashMap<>()));
         workers = Executors.newFixedThreadPool(
                 settings.batchSlots(), new ExecutorThreadFactory("mlpstream-batch-" + subtask));
         timer = Executors.newSingleThreadScheduledExecutor(new ExecutorThreadFactory("mlpstream-batch-timer-" + subtask));
@@ -131,6 +143,8 @@ public class BatchingInferenceFunction extends RichAsyncFunction<KafkaRecord, Ou
     public static final String FLUSHED_BY_TIMER = "batchesFlushedByTimer";
     public static final String IMAGES_TAGGED = "imagesTagged";
     public static final String DEAD_LETTERS = "deadLetters";
+    /** Records dead-lettered by the async timeout before their batch started, and so never inferred. */
+    public static final String SKIPPED_AFTER_TIMEOUT = "skippedAfterTimeout";
     public static final String BATCH_SIZE = "batchSize";
     public static final String QUEUE_WAIT_US = "queueWaitUs";
     public static final String PREPROCESS_US = "preprocessUs";
@@ -143,6 +157,7 @@ public class BatchingInferenceFunction extends RichAsyncFunction<KafkaRecord, Ou
         timerFlushes = group.counter(FLUSHED_BY_TIMER);
         tagged = group.counter(IMAGES_TAGGED);
         deadLetters = group.counter(DEAD_LETTERS);
+        skippedAfterTimeout = group.counter(SKIPPED_AFTER_TIMEOUT);
         batchSize = group.histogram(BATCH_SIZE, new DescriptiveStatisticsHistogram(HISTOGRAM_WINDOW));
         queueWait = group.histogram(QUEUE_WAIT_US, new DescriptiveStatisticsHistogram(HISTOGRAM_WINDOW));
         preprocess = group.histogram(PREPROCESS_US, new DescriptiveStatisticsHistogram(HISTOGRAM_WINDOW));
@@ -155,8 +170,12 @@ public class BatchingInferenceFunction extends RichAsyncFunction<KafkaRecord, Ou
         batcher.add(new Pending(new BatchItem(record, System.nanoTime(), BatchInference.nowEpochMicros()), resultFuture));
     }
 
-    private void runBatch(List<Pending> batch, FlushReason reason) {
+    private void runBatch(List<Pending> flushed, FlushReason reason) {
         (reason == FlushReason.SIZE ? sizeFlushes : timerFlushes).inc();
+        List<Pending> batch = withoutTimedOut(flushed);
+        if (batch.isEmpty()) {
+            return;
+        }
         batchSize.update(batch.size());
         Outcome[] outcomes;
         try {
@@ -165,6 +184,10 @@ public class BatchingInferenceFunction extends RichAsyncFunction<KafkaRecord, Ou
             hook.prepared(items);
             modelSlots.acquire();
             try {
+                if (allTimedOut(batch)) {
+                    withoutTimedOut(batch); // preprocess-ahead: all timed out while this batch waited for the model
+                    return;
+                }
                 hook.beforeInference(items);
                 outcomes = inference.infer(prepared);
             } finally {
@@ -196,8 +219,36 @@ public class BatchingInferenceFunction extends RichAsyncFunction<KafkaRecord, Ou
         }
     }
 
+    /**
+     * The records of {@code batch} whose timeout has not fired; the others are forgotten (their dead letter is out)
+     * and counted. A timeout that fires later, during the run, only makes the late result a no-op.
+     */
+    private List<Pending> withoutTimedOut(List<Pending> batch) {
+        List<Pending> live = new ArrayList<>(batch.size());
+        for (Pending p : batch) {
+            if (timedOut.remove(p.future())) {
+                skippedAfterTimeout.inc();
+            } else {
+                live.add(p);
+            }
+        }
+        return live;
+    }
+
+    private boolean allTimedOut(List<Pending> batch) {
+        for (Pending p : batch) {
+            if (!timedOut.contains(p.future())) {
+                return false;
+            }
+        }
+        return true;
+    }
+
     private void complete(Pending p, Outcome outcome) {
         try {
+            if (timedOut.remove(p.future())) {
+                return; // timed out during the run: its dead letter is out, and this late result would be dropped
+            }
             if (outcome.isTagged()) {
                 tagged.inc();
                 queueWait.update(outcome.tagged.queueWaitUs);
@@ -206,6 +257,7 @@ public class BatchingInferenceFunction extends RichAsyncFunction<KafkaRecord, Ou
                 deadLetters.inc();
             }
             p.future().complete(Collections.singleton(outcome));
+            timedOut.remove(p.future()); // a timeout that fired since the check above; none can fire after complete()
         } catch (Throwable t) {
             // a worker thread that dies takes the TaskManager with it (ExecutorThreadFactory's handler)
             LOG.error("Could not complete the result of {}", p.item().record(), t);
@@ -223,6 +275,7 @@ public class BatchingInferenceFunction extends RichAsyncFunction<KafkaRecord, Ou
 
     @Override
     public void timeout(KafkaRecord record, ResultFuture<Outcome> resultFuture) {
+        timedOut.add(resultFuture);
         resultFuture.complete(Collections.singleton(Outcome.deadLetter(DeadLetter.of(record, DeadLetter.STAGE_TIMEOUT,
                 new TimeoutException("no result within the async timeout; inference is slower than async.timeout allows "
                         + "(raise async.timeout or lower batch.max-size / batch.max-in-flight)")))));

@@ -33,6 +33,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -58,6 +59,11 @@ class BatchingInferenceFunctionTest {
     @BeforeAll
     static void loadDigits() throws IOException {
         digits = DigitsDataset.loadBundled();
+    }
+
+    @AfterEach
+    void stopRecordingBatches() {
+        StallFirstBatch.inferred = null;
     }
 
     @AfterEach
@@ -207,9 +213,10 @@ class BatchingInferenceFunctionTest {
     }
 
     @Test
-    void aTimedOutRecordIsDeadLetteredOnceAndItsLateResultIsDropped() throws Exception {
+    void aTimedOutRecordIsDeadLetteredOnceItsLateResultIsDroppedAndAWaitingBatchOfThemIsNeverInferred() throws Exception {
         long timeoutMs = 1_000;
         LatchHook.reset();
+        StallFirstBatch.inferred = new CopyOnWriteArrayList<>();
         OneInputStreamOperatorTestHarness<KafkaRecord, Outcome> h =
                 harness(new BatchingInferenceFunction(settings(TestEvents.MODEL, 2, HOLD, 1), new StallFirstBatch()), timeoutMs);
         List<Outcome> out;
@@ -222,8 +229,8 @@ class BatchingInferenceFunctionTest {
             }
             assertThat(LatchHook.entered.await(30, TimeUnit.SECONDS)).isTrue();
             h.setProcessingTime(timeoutMs + 1); // all four time out
-            LatchHook.release.countDown(); // now both late batches complete their (already completed) futures
-            // batch 3 runs after them on the single worker: once it is out, the late completions have happened
+            LatchHook.release.countDown(); // batch 1 completes its (already completed) futures; batch 2 is skipped
+            // batch 3 runs after them on the single worker: once it is out, batch 1's late completions have happened
             for (int i = 4; i < 6; i++) {
                 h.processElement(new StreamRecord<>(digitRecord(i), timeoutMs + i));
             }
@@ -251,6 +258,9 @@ class BatchingInferenceFunctionTest {
         for (int i = 4; i < 6; i++) {
             assertThat(byId.get("digit-" + i).tagged.topLabel()).isEqualTo(expected.get(i));
         }
+        assertThat(StallFirstBatch.inferred)
+                .as("batch 2 timed out before it started: its records are not inferred; batch 1 was already in the model")
+                .containsExactly(List.of("digit-0", "digit-1"), List.of("digit-4", "digit-5"));
     }
 
     @Test
@@ -310,13 +320,17 @@ class BatchingInferenceFunctionTest {
         }
     }
 
-    /** Holds only the first batch on the latch. */
+    /** Holds only the first batch on the latch; records the keys of every batch that reaches the model, if asked. */
     static class StallFirstBatch implements BatchingInferenceFunction.BatchHook {
         private static final long serialVersionUID = 1L;
+        static volatile List<List<String>> inferred;
         private transient boolean stalled;
 
         @Override
         public void beforeInference(List<BatchItem> batch) throws InterruptedException {
+            if (inferred != null) {
+                inferred.add(batch.stream().map(b -> new String(b.record().key, StandardCharsets.UTF_8)).toList());
+            }
             if (!stalled) {
                 stalled = true;
                 LatchHook.entered.countDown();
