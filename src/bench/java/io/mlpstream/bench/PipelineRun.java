@@ -169,7 +169,7 @@ final class PipelineRun {
         try (KafkaConsumer<byte[], byte[]> consumer = consumer(bootstrap, out, dead)) {
             while (tagged + deadLetters < events && System.nanoTime() < deadline) {
                 if (System.nanoTime() > nextReport) {
-                    System.out.printf("[bench]   ... %d tagged, %d dead letters of %d%n", tagged, deadLetters, events);
+                    BenchMain.log("  ... %d tagged, %d dead letters of %d", tagged, deadLetters, events);
                     nextReport += 10_000_000_000L;
                 }
                 for (ConsumerRecord<byte[], byte[]> r : consumer.poll(Duration.ofMillis(200))) {
