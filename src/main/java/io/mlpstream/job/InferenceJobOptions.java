@@ -60,12 +60,13 @@ public final class InferenceJobOptions {
     public static final ConfigOption<Duration> TRANSACTION_TIMEOUT = ConfigOptions.key("kafka.transaction-timeout")
             .durationType()
             .defaultValue(Duration.ofMinutes(10))
-            .withDescription("Producer transaction.timeout.ms: at most the broker's transaction.max.timeout.ms (15 min by default), "
-                    + "well above checkpoint interval + restart time.");
+            .withDescription("Producer transaction.timeout.ms: at most the brokers' transaction.max.timeout.ms (15 min by default; "
+                    + "checked before submission with kafka.check-topics), well above checkpoint interval + restart time.");
     public static final ConfigOption<Boolean> CHECK_TOPICS = ConfigOptions.key("kafka.check-topics")
             .booleanType()
             .defaultValue(true)
-            .withDescription("Before submitting, check that the four topics exist and fail with one clear line if not.");
+            .withDescription("Before submitting, check that the four topics exist and that the brokers accept kafka.transaction-timeout "
+                    + "(exactly-once), and fail with one clear line if not.");
 
     public static final ConfigOption<String> MODEL = ConfigOptions.key("model.name")
             .stringType()

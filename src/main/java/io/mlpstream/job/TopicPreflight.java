@@ -1,10 +1,17 @@
 package io.mlpstream.job;
 
+import org.apache.flink.connector.base.DeliveryGuarantee;
+import org.apache.flink.util.TimeUtils;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.Config;
+import org.apache.kafka.clients.admin.ConfigEntry;
+import org.apache.kafka.common.Node;
+import org.apache.kafka.common.config.ConfigResource;
 import org.apache.kafka.common.errors.AuthenticationException;
 import org.apache.kafka.common.errors.SslAuthenticationException;
 
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -16,8 +23,9 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 
 /**
- * Checks, before the job is submitted, that the broker answers and the four topics exist, so a
- * mistyped topic or address is one clear line instead of a job that idles or restarts forever.
+ * Checks, before the job is submitted, that the broker answers, the four topics exist and (exactly-once) the brokers
+ * accept the sinks' transaction timeout, so a mistyped topic or address, or a timeout above the brokers'
+ * {@code transaction.max.timeout.ms}, is one clear line instead of a job that idles or restarts forever.
  */
 public final class TopicPreflight {
     private TopicPreflight() {}
@@ -28,8 +36,12 @@ public final class TopicPreflight {
         props.put(AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, 10_000);
         props.put(AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, 15_000);
         Set<String> existing;
+        Long brokerMaxTxMs = null;
         try (Admin admin = Admin.create(props)) {
             existing = new TreeSet<>(admin.listTopics().names().get(20, TimeUnit.SECONDS));
+            if (spec.deliveryGuarantee() == DeliveryGuarantee.EXACTLY_ONCE) {
+                brokerMaxTxMs = transactionMaxTimeoutMs(admin);
+            }
         } catch (TimeoutException e) {
             throw new ConfigException("Kafka at " + spec.bootstrapServers() + " did not answer within 20 s: check "
                     + "kafka.bootstrap-servers and that the broker is up (and reachable from here).");
@@ -67,6 +79,42 @@ public final class TopicPreflight {
                     + (existing.isEmpty() ? "(none)" : String.join(", ", existing))
                     + ". Create them or fix the option (set kafka.check-topics=false to skip this check).");
         }
+        if (brokerMaxTxMs != null && spec.transactionTimeout().toMillis() > brokerMaxTxMs) {
+            // otherwise every sink fails initTransactions at the first checkpoint (InvalidTxnTimeoutException) and the job
+            // restarts forever
+            throw new ConfigException("kafka.transaction-timeout=" + TimeUtils.formatWithHighestUnit(spec.transactionTimeout())
+                    + " is above the brokers' transaction.max.timeout.ms=" + brokerMaxTxMs + " ("
+                    + TimeUtils.formatWithHighestUnit(Duration.ofMillis(brokerMaxTxMs)) + ") on " + spec.bootstrapServers()
+                    + ", so the sinks' transactions would be refused. Lower kafka.transaction-timeout (keep it well above "
+                    + "job.checkpoint-interval=" + TimeUtils.formatWithHighestUnit(spec.checkpointInterval())
+                    + ") or raise transaction.max.timeout.ms on the brokers.");
+        }
+    }
+
+    /**
+     * The smallest {@code transaction.max.timeout.ms} of the cluster's brokers, or null when they cannot be read (the job's
+     * credentials may lack DescribeConfigs on the cluster): then the check is skipped, not failed.
+     */
+    private static Long transactionMaxTimeoutMs(Admin admin) throws ExecutionException, InterruptedException, TimeoutException {
+        List<ConfigResource> brokers = new ArrayList<>();
+        for (Node node : admin.describeCluster().nodes().get(20, TimeUnit.SECONDS)) {
+            brokers.add(new ConfigResource(ConfigResource.Type.BROKER, node.idString()));
+        }
+        Map<ConfigResource, Config> configs;
+        try {
+            configs = admin.describeConfigs(brokers).all().get(20, TimeUnit.SECONDS);
+        } catch (ExecutionException e) {
+            return null; // typically an AuthorizationException: a best-effort check, the topics are already confirmed
+        }
+        Long min = null;
+        for (Config config : configs.values()) {
+            ConfigEntry entry = config.get("transaction.max.timeout.ms");
+            if (entry != null && entry.value() != null) {
+                long ms = Long.parseLong(entry.value());
+                min = min == null ? ms : Math.min(min, ms);
+            }
+        }
+        return min;
     }
 
     /** The exception's message up to its first line break, ending with a full stop: part of a one-line message. */
