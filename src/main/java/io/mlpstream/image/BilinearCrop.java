@@ -18,16 +18,22 @@ final class BilinearCrop {
      */
     static void write(InterleavedBytes src, int bands, int srcW, int srcH, CenterCrop crop, int outH, int outW, int channels,
             float[] lut, FloatBuffer batch, int base) {
+        int step = src.pixelStride();
         int[] x0 = new int[outW];
         int[] x1 = new int[outW];
         float[] fx = new float[outW];
         axis(srcW, crop.resizedWidth(), crop.left(), outW, x0, x1, fx);
+        for (int x = 0; x < outW; x++) { // byte offsets within a row, computed once instead of per pixel and channel
+            x0[x] *= step;
+            x1[x] *= step;
+        }
         int[] y0 = new int[outH];
         int[] y1 = new int[outH];
         float[] fy = new float[outH];
         axis(srcH, crop.resizedHeight(), crop.top(), outH, y0, y1, fy);
 
         byte[] data = src.data();
+        float[] row = new float[outW]; // one output row, then one bulk put: no bounds check per float on the direct buffer
         int plane = outH * outW;
         for (int c = 0; c < channels; c++) {
             int band = bands == 1 ? 0 : c;
@@ -36,17 +42,20 @@ final class BilinearCrop {
             for (int y = 0; y < outH; y++) {
                 int row0 = src.index(0, y0[y], band);
                 int row1 = src.index(0, y1[y], band);
-                int step = src.pixelStride();
                 float wy = fy[y];
                 for (int x = 0; x < outW; x++) {
-                    int a = x0[x] * step;
-                    int b = x1[x] * step;
+                    int a = x0[x];
+                    int b = x1[x];
                     float wx = fx[x];
-                    float top = (data[row0 + a] & 0xFF) + wx * ((data[row0 + b] & 0xFF) - (data[row0 + a] & 0xFF));
-                    float bottom = (data[row1 + a] & 0xFF) + wx * ((data[row1 + b] & 0xFF) - (data[row1 + a] & 0xFF));
+                    int tl = data[row0 + a] & 0xFF;
+                    int bl = data[row1 + a] & 0xFF;
+                    float top = tl + wx * ((data[row0 + b] & 0xFF) - tl);
+                    float bottom = bl + wx * ((data[row1 + b] & 0xFF) - bl);
                     int v = (int) (top + wy * (bottom - top) + 0.5f);
-                    batch.put(out++, lut[lutBase + (v < 0 ? 0 : v > 255 ? 255 : v)]);
+                    row[x] = lut[lutBase + (v < 0 ? 0 : v > 255 ? 255 : v)];
                 }
+                batch.put(out, row, 0, outW);
+                out += outW;
             }
         }
     }

@@ -112,6 +112,65 @@ class PreprocessorTest {
     }
 
     @Test
+    void fusedBilinearEqualsTheDocumentedFormulaPixelByPixelBitForBit() {
+        PreprocessSpec imagenet = PreprocessSpec.builder().channels(3).size(224, 224).resize(256)
+                .mean(0.485f, 0.456f, 0.406f).std(0.229f, 0.224f, 0.225f).build();
+        Preprocessor pre = new Preprocessor(imagenet);
+        java.util.Random random = new java.util.Random(11);
+        int[][] sizes = {{640, 480}, {480, 640}, {333, 517}, {1001, 257}, {200, 150}};
+        for (int[] size : sizes) {
+            int w = size[0];
+            int h = size[1];
+            BufferedImage src = new BufferedImage(w, h, BufferedImage.TYPE_3BYTE_BGR);
+            for (int y = 0; y < h; y++) {
+                for (int x = 0; x < w; x++) {
+                    src.setRGB(x, y, random.nextInt(1 << 24));
+                }
+            }
+            FloatBuffer fused = pre.newBatchBuffer(2);
+            pre.writeInto(src, fused, 1);
+            CenterCrop crop = CenterCrop.of(w, h, 256, 224, 224);
+            float[] mean = {0.485f, 0.456f, 0.406f};
+            float[] std = {0.229f, 0.224f, 0.225f};
+            for (int c = 0; c < 3; c++) {
+                for (int oy = 0; oy < 224; oy++) {
+                    double sy = clampedSource(h, crop.resizedHeight(), crop.top(), oy);
+                    for (int ox = 0; ox < 224; ox++) {
+                        double sx = clampedSource(w, crop.resizedWidth(), crop.left(), ox);
+                        int x0 = (int) sx;
+                        int y0 = (int) sy;
+                        int x1 = Math.min(x0 + 1, w - 1);
+                        int y1 = Math.min(y0 + 1, h - 1);
+                        float wx = (float) (sx - x0);
+                        float wy = (float) (sy - y0);
+                        int band = c; // raster bands of TYPE_3BYTE_BGR read as R, G, B
+                        int tl = src.getRaster().getSample(x0, y0, band);
+                        int tr = src.getRaster().getSample(x1, y0, band);
+                        int bl = src.getRaster().getSample(x0, y1, band);
+                        int br = src.getRaster().getSample(x1, y1, band);
+                        float top = tl + wx * (tr - tl);
+                        float bottom = bl + wx * (br - bl);
+                        int v = (int) (top + wy * (bottom - top) + 0.5f);
+                        float expected = ((float) v / 255f - mean[c]) / std[c];
+                        int i = 3 * 224 * 224 + c * 224 * 224 + oy * 224 + ox;
+                        if (Float.floatToRawIntBits(fused.get(i)) != Float.floatToRawIntBits(expected)) {
+                            throw new AssertionError(String.format("%d x %d, channel %d, (%d, %d): fused %s, formula %s",
+                                    w, h, c, ox, oy, fused.get(i), expected));
+                        }
+                    }
+                }
+            }
+            assertThat(fused.get(0)).as("slot 0 untouched").isZero();
+        }
+    }
+
+    /** {@code (o + cropStart + 0.5) * src / resized - 0.5}, clamped to [0, src - 1], as BilinearCrop documents. */
+    private static double clampedSource(int src, int resized, int cropStart, int o) {
+        double s = (o + cropStart + 0.5) * ((double) src / resized) - 0.5;
+        return s < 0 ? 0 : (int) s >= src - 1 ? src - 1 : s;
+    }
+
+    @Test
     void aWindowIsOnlyForTheFusedBilinearPath() {
         PreprocessSpec bicubic = PreprocessSpec.builder().channels(3).size(224, 224).resize(256).interpolation("bicubic")
                 .mean(0.5f, 0.5f, 0.5f).std(0.5f, 0.5f, 0.5f).build();
