@@ -14,9 +14,11 @@ import org.apache.flink.api.common.functions.OpenContext;
 import org.apache.flink.metrics.Counter;
 import org.apache.flink.metrics.Histogram;
 import org.apache.flink.metrics.MetricGroup;
+import org.apache.flink.metrics.ThreadSafeSimpleCounter;
 import org.apache.flink.streaming.api.functions.async.ResultFuture;
 import org.apache.flink.streaming.api.functions.async.RichAsyncFunction;
 import org.apache.flink.util.Preconditions;
+import org.apache.flink.util.TimeUtils;
 import org.apache.flink.runtime.metrics.DescriptiveStatisticsHistogram;
 import org.apache.flink.util.concurrent.ExecutorThreadFactory;
 
@@ -133,8 +135,9 @@ public class BatchingInferenceFunction extends RichAsyncFunction<KafkaRecord, Ou
         registerMetrics(getRuntimeContext().getMetricGroup().addGroup(METRIC_GROUP));
         LOG.info(
                 "Subtask {}: model {} on {}, maxBatchSize={}, maxDelay={}, maxInFlightBatches={}, preprocessAhead={}, JPEG decoder: {}",
-                subtask, model.card().name(), lease.runner().device(), settings.maxBatchSize(), settings.maxDelay(),
-                settings.maxInFlightBatches(), settings.preprocessAhead(), decoder.jpegDecoder());
+                subtask, model.card().name(), lease.runner().device(), settings.maxBatchSize(),
+                TimeUtils.formatWithHighestUnit(settings.maxDelay()), settings.maxInFlightBatches(), settings.preprocessAhead(),
+                decoder.jpegDecoder());
     }
 
     /** Metric names under the operator's {@value #METRIC_GROUP} group; latencies in microseconds. */
@@ -153,11 +156,12 @@ public class BatchingInferenceFunction extends RichAsyncFunction<KafkaRecord, Ou
     private static final int HISTOGRAM_WINDOW = 4096;
 
     private void registerMetrics(MetricGroup group) {
-        sizeFlushes = group.counter(FLUSHED_BY_SIZE);
-        timerFlushes = group.counter(FLUSHED_BY_TIMER);
-        tagged = group.counter(IMAGES_TAGGED);
-        deadLetters = group.counter(DEAD_LETTERS);
-        skippedAfterTimeout = group.counter(SKIPPED_AFTER_TIMEOUT);
+        // thread-safe: the worker threads (batch.max-in-flight of them) and the task thread (timeouts) all count
+        sizeFlushes = group.counter(FLUSHED_BY_SIZE, new ThreadSafeSimpleCounter());
+        timerFlushes = group.counter(FLUSHED_BY_TIMER, new ThreadSafeSimpleCounter());
+        tagged = group.counter(IMAGES_TAGGED, new ThreadSafeSimpleCounter());
+        deadLetters = group.counter(DEAD_LETTERS, new ThreadSafeSimpleCounter());
+        skippedAfterTimeout = group.counter(SKIPPED_AFTER_TIMEOUT, new ThreadSafeSimpleCounter());
         batchSize = group.histogram(BATCH_SIZE, new DescriptiveStatisticsHistogram(HISTOGRAM_WINDOW));
         queueWait = group.histogram(QUEUE_WAIT_US, new DescriptiveStatisticsHistogram(HISTOGRAM_WINDOW));
         preprocess = group.histogram(PREPROCESS_US, new DescriptiveStatisticsHistogram(HISTOGRAM_WINDOW));
@@ -276,6 +280,7 @@ public class BatchingInferenceFunction extends RichAsyncFunction<KafkaRecord, Ou
     @Override
     public void timeout(KafkaRecord record, ResultFuture<Outcome> resultFuture) {
         timedOut.add(resultFuture);
+        deadLetters.inc();
         resultFuture.complete(Collections.singleton(Outcome.deadLetter(DeadLetter.of(record, DeadLetter.STAGE_TIMEOUT,
                 new TimeoutException("no result within the async timeout; inference is slower than async.timeout allows "
                         + "(raise async.timeout or lower batch.max-size / batch.max-in-flight)")))));
