@@ -24,11 +24,21 @@ public enum JpegDecoding {
 
     /** The TurboJPEG decoder this choice uses, or null for ImageIO; TURBOJPEG without the library fails with the reason. */
     TurboJpeg resolve() {
+        return resolve(TurboJpeg.LOADED);
+    }
+
+    /** As {@link #resolve()}, given how loading libturbojpeg went (tests pass a failed load). */
+    TurboJpeg resolve(TurboJpeg.Loaded loaded) {
         return switch (this) {
             case IMAGEIO -> null;
-            case AUTO -> TurboJpeg.available().orElse(null);
-            case TURBOJPEG -> TurboJpeg.available().orElseThrow(() -> new IllegalStateException(
-                    "image.jpeg-decoder=turbojpeg, but " + TurboJpeg.unavailableReason() + " (or set image.jpeg-decoder=auto)"));
+            case AUTO -> loaded.decoder();
+            case TURBOJPEG -> {
+                if (loaded.decoder() == null) {
+                    throw new IllegalStateException(
+                            "image.jpeg-decoder=turbojpeg, but " + loaded.reason() + " (or set image.jpeg-decoder=auto)");
+                }
+                yield loaded.decoder();
+            }
         };
     }
 }

@@ -29,7 +29,7 @@ public final class TurboJpeg {
     private static final int TJCS_YCBCR = 1;
     private static final int TJCS_GRAY = 2;
 
-    private static final Loaded LOADED = load();
+    static final Loaded LOADED = load("turbojpeg");
 
     private TurboJpeg() {}
 
@@ -77,11 +77,13 @@ public final class TurboJpeg {
         }
     }
 
-    private record Loaded(TurboJpeg decoder, String reason) {}
+    /** The decoder, or null and the one-line reason it could not be loaded. */
+    record Loaded(TurboJpeg decoder, String reason) {}
 
-    private static Loaded load() {
+    /** Binds {@link Lib} to {@code library} (JNA's name: "turbojpeg" is libturbojpeg.so); once per class loader. */
+    static Loaded load(String library) {
         try {
-            Native.register(Lib.class, NativeLibrary.getInstance("turbojpeg"));
+            Native.register(Lib.class, NativeLibrary.getInstance(library));
             return new Loaded(new TurboJpeg(), null);
         } catch (LinkageError | RuntimeException e) {
             String detail = e.getMessage() == null ? e.getClass().getSimpleName()
