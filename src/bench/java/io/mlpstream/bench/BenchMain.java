@@ -527,13 +527,7 @@ public final class BenchMain {
 
     /** One progress line, stamped with the epoch second (the windows thread_cpu_diff.py takes). */
     static void log(String format, Object... args) {
-        System.out.printf(Locale.ROOT, "[bench %d] " + format + "%n", prepend(System.currentTimeMillis() / 1000, args));
-    }
-
-    private static Object[] prepend(Object first, Object[] rest) {
-        Object[] all = new Object[rest.length + 1];
-        all[0] = first;
-        System.arraycopy(rest, 0, all, 1, rest.length);
-        return all;
+        String line = String.format(Locale.ROOT, format, args);
+        System.out.printf(Locale.ROOT, "[bench %d] %s%n", System.currentTimeMillis() / 1000, line);
     }
 }

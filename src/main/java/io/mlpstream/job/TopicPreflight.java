@@ -5,7 +5,6 @@ import org.apache.flink.util.TimeUtils;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.Config;
-import org.apache.kafka.clients.admin.ConfigEntry;
 import org.apache.kafka.common.Node;
 import org.apache.kafka.common.config.ConfigResource;
 import org.apache.kafka.common.errors.AuthenticationException;
@@ -16,6 +15,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.OptionalLong;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.ExecutionException;
@@ -36,7 +36,7 @@ public final class TopicPreflight {
         props.put(AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, 10_000);
         props.put(AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, 15_000);
         Set<String> existing;
-        Long brokerMaxTxMs = null;
+        OptionalLong brokerMaxTxMs = OptionalLong.empty();
         try (Admin admin = Admin.create(props)) {
             existing = new TreeSet<>(admin.listTopics().names().get(20, TimeUnit.SECONDS));
             if (spec.deliveryGuarantee() == DeliveryGuarantee.EXACTLY_ONCE) {
@@ -79,12 +79,12 @@ public final class TopicPreflight {
                     + (existing.isEmpty() ? "(none)" : String.join(", ", existing))
                     + ". Create them or fix the option (set kafka.check-topics=false to skip this check).");
         }
-        if (brokerMaxTxMs != null && spec.transactionTimeout().toMillis() > brokerMaxTxMs) {
+        if (brokerMaxTxMs.isPresent() && spec.transactionTimeout().toMillis() > brokerMaxTxMs.getAsLong()) {
             // otherwise every sink fails initTransactions at the first checkpoint (InvalidTxnTimeoutException) and the job
             // restarts forever
             throw new ConfigException("kafka.transaction-timeout=" + TimeUtils.formatWithHighestUnit(spec.transactionTimeout())
-                    + " is above the brokers' transaction.max.timeout.ms=" + brokerMaxTxMs + " ("
-                    + TimeUtils.formatWithHighestUnit(Duration.ofMillis(brokerMaxTxMs)) + ") on " + spec.bootstrapServers()
+                    + " is above the brokers' transaction.max.timeout.ms=" + brokerMaxTxMs.getAsLong() + " ("
+                    + TimeUtils.formatWithHighestUnit(Duration.ofMillis(brokerMaxTxMs.getAsLong())) + ") on " + spec.bootstrapServers()
                     + ", so the sinks' transactions would be refused. Lower kafka.transaction-timeout (keep it well above "
                     + "job.checkpoint-interval=" + TimeUtils.formatWithHighestUnit(spec.checkpointInterval())
                     + ") or raise transaction.max.timeout.ms on the brokers.");
@@ -92,10 +92,10 @@ public final class TopicPreflight {
     }
 
     /**
-     * The smallest {@code transaction.max.timeout.ms} of the cluster's brokers, or null when they cannot be read (the job's
+     * The smallest {@code transaction.max.timeout.ms} of the cluster's brokers, or empty when they cannot be read (the job's
      * credentials may lack DescribeConfigs on the cluster): then the check is skipped, not failed.
      */
-    private static Long transactionMaxTimeoutMs(Admin admin) throws ExecutionException, InterruptedException, TimeoutException {
+    private static OptionalLong transactionMaxTimeoutMs(Admin admin) throws ExecutionException, InterruptedException, TimeoutException {
         List<ConfigResource> brokers = new ArrayList<>();
         for (Node node : admin.describeCluster().nodes().get(20, TimeUnit.SECONDS)) {
             brokers.add(new ConfigResource(ConfigResource.Type.BROKER, node.idString()));
@@ -104,17 +104,13 @@ public final class TopicPreflight {
         try {
             configs = admin.describeConfigs(brokers).all().get(20, TimeUnit.SECONDS);
         } catch (ExecutionException e) {
-            return null; // typically an AuthorizationException: a best-effort check, the topics are already confirmed
+            return OptionalLong.empty(); // typically an AuthorizationException: a best-effort check, the topics are confirmed
         }
-        Long min = null;
-        for (Config config : configs.values()) {
-            ConfigEntry entry = config.get("transaction.max.timeout.ms");
-            if (entry != null && entry.value() != null) {
-                long ms = Long.parseLong(entry.value());
-                min = min == null ? ms : Math.min(min, ms);
-            }
-        }
-        return min;
+        return configs.values().stream()
+                .map(config -> config.get("transaction.max.timeout.ms"))
+                .filter(entry -> entry != null && entry.value() != null)
+                .mapToLong(entry -> Long.parseLong(entry.value()))
+                .min();
     }
 
     /** The exception's message up to its first line break, ending with a full stop: part of a one-line message. */
