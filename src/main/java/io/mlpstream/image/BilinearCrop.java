@@ -5,7 +5,9 @@ import java.nio.FloatBuffer;
 /**
  * Bilinear shorter-side resize + center crop + normalisation in one pass, straight from the decoded
  * bytes into the batch buffer: only the crop window's pixels are ever computed, and no resized image
- * is materialised. Pixel centres map as in Java2D, Pillow and torchvision (no antialiasing):
+ * is materialised. Pixel centres map as in {@code torch.nn.functional.interpolate(mode="bilinear",
+ * align_corners=False, antialias=False)} (the model card's {@code "antialias": false}; Pillow and torchvision's
+ * {@code Resize} on PIL images antialias instead, see {@link PillowResample}):
  * {@code src = (dst + 0.5) * srcSize / resizedSize - 0.5}, clamped at the edges; the interpolated
  * value is rounded to 8 bits, as an 8-bit resized image would hold it, before the normalisation table.
  */

@@ -16,6 +16,7 @@ public final class PreprocessSpec {
 
     public static final Color DEFAULT_COLOR = Color.RGB;
     public static final Interpolation DEFAULT_INTERPOLATION = Interpolation.BILINEAR;
+    public static final boolean DEFAULT_ANTIALIAS = true;
     public static final float DEFAULT_SCALE = 255.0f;
     public static final Layout DEFAULT_LAYOUT = Layout.NCHW;
 
@@ -98,6 +99,7 @@ public final class PreprocessSpec {
     private final Color color;
     private final int resize;
     private final Interpolation interpolation;
+    private final boolean antialias;
     private final float scale;
     private final float[] mean;
     private final float[] std;
@@ -110,6 +112,7 @@ public final class PreprocessSpec {
         this.color = b.color;
         this.resize = b.resize;
         this.interpolation = b.interpolation;
+        this.antialias = b.antialias;
         this.scale = b.scale;
         this.mean = b.mean.clone();
         this.std = b.std.clone();
@@ -123,7 +126,7 @@ public final class PreprocessSpec {
     /** A builder holding this spec's values, to derive a variant. */
     public Builder toBuilder() {
         return new Builder().channels(channels).size(height, width).color(color).resize(resize)
-                .interpolation(interpolation).scale(scale).mean(mean).std(std).layout(layout);
+                .interpolation(interpolation).antialias(antialias).scale(scale).mean(mean).std(std).layout(layout);
     }
 
     public int channels() {
@@ -149,6 +152,16 @@ public final class PreprocessSpec {
 
     public Interpolation interpolation() {
         return interpolation;
+    }
+
+    /**
+     * Whether bilinear and bicubic resizing is Pillow's {@code Image.resize} (the filter widens with the
+     * downscale factor, so every source pixel counts; what torchvision's {@code Resize} does to PIL images and
+     * timm's eval transforms do), reproduced bit for bit; or, when false, plain interpolation between the
+     * nearest source pixels, as {@code torch.nn.functional.interpolate(..., antialias=False)}. Nearest ignores it.
+     */
+    public boolean antialias() {
+        return antialias;
     }
 
     public float scale() {
@@ -190,21 +203,21 @@ public final class PreprocessSpec {
         }
         PreprocessSpec s = (PreprocessSpec) o;
         return channels == s.channels && height == s.height && width == s.width && color == s.color
-                && resize == s.resize && interpolation == s.interpolation
+                && resize == s.resize && interpolation == s.interpolation && antialias == s.antialias
                 && Float.compare(scale, s.scale) == 0 && Arrays.equals(mean, s.mean)
                 && Arrays.equals(std, s.std) && layout == s.layout;
     }
 
     @Override
     public int hashCode() {
-        int h = java.util.Objects.hash(channels, height, width, color, resize, interpolation, scale, layout);
+        int h = java.util.Objects.hash(channels, height, width, color, resize, interpolation, antialias, scale, layout);
         return 31 * (31 * h + Arrays.hashCode(mean)) + Arrays.hashCode(std);
     }
 
     @Override
     public String toString() {
-        return String.format("PreprocessSpec{%s %dx%dx%d, color=%s, resize=%d, interpolation=%s, scale=%s,"
-                        + " mean=%s, std=%s}", layout, channels, height, width, color, resize, interpolation, scale,
+        return String.format("PreprocessSpec{%s %dx%dx%d, color=%s, resize=%d, interpolation=%s, antialias=%s,"
+                        + " scale=%s, mean=%s, std=%s}", layout, channels, height, width, color, resize, interpolation, antialias, scale,
                 Arrays.toString(mean), Arrays.toString(std));
     }
 
@@ -216,6 +229,7 @@ public final class PreprocessSpec {
         private Color color = DEFAULT_COLOR;
         private int resize; // 0: max(height, width)
         private Interpolation interpolation = DEFAULT_INTERPOLATION;
+        private boolean antialias = DEFAULT_ANTIALIAS;
         private float scale = DEFAULT_SCALE;
         private float[] mean; // null: 0 per channel
         private float[] std; // null: 1 per channel
@@ -257,6 +271,11 @@ public final class PreprocessSpec {
 
         public Builder interpolation(String interpolation) {
             return interpolation(Interpolation.parse(interpolation));
+        }
+
+        public Builder antialias(boolean antialias) {
+            this.antialias = antialias;
+            return this;
         }
 
         public Builder scale(float scale) {

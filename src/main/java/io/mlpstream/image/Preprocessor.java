@@ -18,6 +18,8 @@ public final class Preprocessor {
 
     private final PreprocessSpec spec;
     private final Object interpolationHint;
+    /** Pillow's filter when the spec resizes as Pillow does (antialiased bilinear or bicubic), else null. */
+    private final PillowResample.Filter pillow;
     /** lut[c * 256 + v] = (v / scale - mean[c]) / std[c], computed in float in that order. */
     private final float[] lut;
 
@@ -27,6 +29,8 @@ public final class Preprocessor {
         }
         this.spec = spec;
         this.interpolationHint = hint(spec.interpolation());
+        this.pillow = spec.antialias() && spec.interpolation() != PreprocessSpec.Interpolation.NEAREST
+                ? PillowResample.Filter.of(spec.interpolation()) : null;
         this.lut = new float[spec.channels() * 256];
         for (int c = 0; c < spec.channels(); c++) {
             for (int v = 0; v < 256; v++) {
@@ -67,11 +71,19 @@ public final class Preprocessor {
     /**
      * The source pixels {@link #writeInto} reads from a {@code width} x {@code height} image, for
      * {@link ImageDecoder#decode(byte[], ImageDecoder.Window)}; null when it reads all of them.
-     * Only the fused bilinear path reads a smaller window (the crop's source footprint).
+     * Only the fused paths (Pillow's bilinear and bicubic, and bilinear without antialiasing) read a smaller
+     * window: the crop's source footprint.
      */
     public Rectangle sourceWindow(int width, int height) {
         CenterCrop crop = CenterCrop.of(width, height, spec.resize(), spec.height(), spec.width());
-        if (!crop.resamples(width, height) || spec.interpolation() != PreprocessSpec.Interpolation.BILINEAR) {
+        if (!crop.resamples(width, height)) {
+            return null;
+        }
+        if (pillow != null) {
+            int[] s = PillowResample.span(pillow, width, height, crop, spec.height(), spec.width());
+            return new Rectangle(s[0], s[1], s[2] - s[0] + 1, s[3] - s[1] + 1);
+        }
+        if (spec.interpolation() != PreprocessSpec.Interpolation.BILINEAR) {
             return null;
         }
         int[] xs = BilinearCrop.span(width, crop.resizedWidth(), crop.left(), spec.width());
@@ -97,10 +109,15 @@ public final class Preprocessor {
         int left = crop.left();
         int top = crop.top();
         if (crop.resamples(srcW, srcH)) {
+            // fused: only the crop window, straight into the batch buffer
+            InterleavedBytes pixels = new InterleavedBytes(source, decoded.left(), decoded.top());
+            int bands = source.getType() == BufferedImage.TYPE_BYTE_GRAY ? 1 : 3;
+            if (pillow != null) {
+                PillowResample.write(pixels, bands, srcW, srcH, crop, spec.height(), spec.width(), spec.channels(),
+                        pillow, lut, batch, base);
+                return;
+            }
             if (spec.interpolation() == PreprocessSpec.Interpolation.BILINEAR) {
-                // fused: interpolate only the crop window, straight into the batch buffer
-                InterleavedBytes pixels = new InterleavedBytes(source, decoded.left(), decoded.top());
-                int bands = source.getType() == BufferedImage.TYPE_BYTE_GRAY ? 1 : 3;
                 BilinearCrop.write(pixels, bands, srcW, srcH, crop, spec.height(), spec.width(), spec.channels(), lut, batch, base);
                 return;
             }

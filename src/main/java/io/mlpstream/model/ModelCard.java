@@ -46,6 +46,7 @@ public record ModelCard(
             String color,
             Integer resize,
             String interpolation,
+            Boolean antialias,
             Double scale,
             double[] mean,
             double[] std)
@@ -138,6 +139,9 @@ public record ModelCard(
         }
         if (input.interpolation() != null) {
             b.interpolation(input.interpolation());
+        }
+        if (input.antialias() != null) {
+            b.antialias(input.antialias());
         }
         if (input.scale() != null) {
             b.scale(input.scale().floatValue());

@@ -127,6 +127,19 @@ class ModelSourceTest {
     }
 
     @Test
+    void antialiasIsPillowsUnlessTheCardSaysOtherwise() throws Exception {
+        assertThat(ModelSource.load(byoExample().toString()).card().preprocessSpec().antialias())
+                .as("absent: torchvision on PIL images").isTrue();
+        Path plain = byoWith(c -> c.replace("\"interpolation\": \"bilinear\"", "\"interpolation\": \"bilinear\", \"antialias\": false"));
+        assertThat(ModelSource.load(plain.toString()).card().preprocessSpec().antialias()).isFalse();
+        Path typo = byoWith(c -> c.replace("\"interpolation\": \"bilinear\"", "\"interpolation\": \"bilinear\", \"antialias\": \"maybe\""));
+        assertThatThrownBy(() -> ModelSource.load(typo.toString()))
+                .isInstanceOf(ModelException.class)
+                .hasMessageContaining("is not valid JSON for a model card")
+                .hasMessageContaining("maybe");
+    }
+
+    @Test
     void aCardThatContradictsItsGraphIsRefusedWhenTheSessionOpens() throws Exception {
         // the card as committed opens fine
         assertThatCode(() -> SharedSessions.acquire(ModelSource.load(byoExample().toString()), Device.CPU, 1).close())
