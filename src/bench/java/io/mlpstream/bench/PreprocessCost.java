@@ -27,12 +27,15 @@ import java.util.List;
 final class PreprocessCost {
     private PreprocessCost() {}
 
-    record Cost(double decodeMs, double fusedMs, double java2dMs, double windowMs, double turboDecodeMs, double turboMs) {}
+    /** turboOtherMs: TurboJPEG decode + the resize/crop with the card's {@code antialias} flipped, for comparison. */
+    record Cost(double decodeMs, double fusedMs, double java2dMs, double windowMs, double turboDecodeMs, double turboMs,
+                double turboOtherMs) {}
 
     static Cost measure(PreprocessSpec spec, List<byte[]> images, int rounds) throws Exception {
         ImageDecoder decoder = new ImageDecoder(new ImageGuard(), JpegDecoding.IMAGEIO);
         ImageDecoder turbo = TurboJpeg.available().isPresent() ? new ImageDecoder(new ImageGuard(), JpegDecoding.TURBOJPEG) : null;
         Preprocessor pre = new Preprocessor(spec);
+        Preprocessor other = new Preprocessor(spec.toBuilder().antialias(!spec.antialias()).build());
         FloatBuffer buf = pre.newBatchBuffer(1);
         for (int warm = 0; warm < 2; warm++) {
             for (byte[] img : images) {
@@ -41,9 +44,11 @@ final class PreprocessCost {
                 pre.writeInto(decoder.decode(img, pre::sourceWindow), buf, 0);
                 if (turbo != null) {
                     pre.writeInto(turbo.decode(img, pre::sourceWindow), buf, 0);
+                    other.writeInto(turbo.decode(img, other::sourceWindow), buf, 0);
                 }
             }
         }
+        long turboOther = 0;
         long turboDecode = 0;
         long turboFused = 0;
         long window = 0;
@@ -70,7 +75,10 @@ final class PreprocessCost {
                     long t6 = System.nanoTime();
                     pre.writeInto(d, buf, 0);
                     turboDecode += t6 - t5;
-                    turboFused += System.nanoTime() - t5;
+                    long t7 = System.nanoTime();
+                    turboFused += t7 - t5;
+                    other.writeInto(turbo.decode(img, other::sourceWindow), buf, 0);
+                    turboOther += System.nanoTime() - t7;
                 }
                 decode += (t1 - t0) + (t3 - t2);
                 fused += t2 - t0;
@@ -80,7 +88,8 @@ final class PreprocessCost {
         }
         double none = Double.NaN;
         return new Cost(decode / 2.0 / n / 1e6, fused / (double) n / 1e6, java2d / (double) n / 1e6, window / (double) n / 1e6,
-                turbo == null ? none : turboDecode / (double) n / 1e6, turbo == null ? none : turboFused / (double) n / 1e6);
+                turbo == null ? none : turboDecode / (double) n / 1e6, turbo == null ? none : turboFused / (double) n / 1e6,
+                turbo == null ? none : turboOther / (double) n / 1e6);
     }
 
     /** The previous path: Java2D resizes the whole image, then the crop window is normalised. */
