@@ -16,6 +16,7 @@ single-threaded: re-running writes a byte-identical model.onnx (same sha256) and
 from __future__ import annotations
 
 import argparse
+import base64
 import colorsys
 import io
 import json
@@ -191,8 +192,37 @@ def card(sha256: str, accuracy: float, params: int) -> dict:
     }
 
 
+GOLDEN_REFERENCES = ["photo.jpg", "pattern.png", "strip.png"]  # in src/test/resources/resize-reference
+GOLDEN_SYNTHETIC = 4
+RESOURCES = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))),
+                         "src", "test", "resources")
+
+
+def golden(model: nn.Module) -> dict:
+    """What the user's own Python pipeline says, for the Java job to match: this file's PIL preprocessing and the
+    trained PyTorch model (Softmax included), on a real photo, two synthetic images with fine detail (where
+    resizing with or without antialiasing differs most) and a few generated colour fields, embedded here."""
+    images = []
+    for name in GOLDEN_REFERENCES:
+        with open(os.path.join(RESOURCES, "resize-reference", name), "rb") as f:
+            images.append({"name": name, "path": "resize-reference/" + name, "bytes": f.read()})
+    rng = np.random.RandomState(SEED + 2)
+    for i in range(GOLDEN_SYNTHETIC):
+        data = synthetic_image(LABELS[i % len(LABELS)], rng)
+        kind = "png" if data[:4] == b"\x89PNG" else "jpg"
+        images.append({"name": f"synthetic-{i}.{kind}", "base64": base64.b64encode(data).decode("ascii"),
+                       "bytes": data})
+    wrapped = WithSoftmax(model).eval()
+    with torch.no_grad():
+        probs = wrapped(torch.from_numpy(np.stack([preprocess(im["bytes"]) for im in images])))
+    for im, p in zip(images, probs):
+        del im["bytes"]
+        im["probabilities"] = [float(v) for v in p]
+    return {"labels": LABELS, "images": images}
+
+
 def build(out: str, log=print) -> dict:
-    """Train, export and write ``out``/model.onnx + model.json; returns the card."""
+    """Train, export and write ``out``/model.onnx + model.json + golden.json; returns the card."""
     os.makedirs(out, exist_ok=True)
     start = time.time()
     threads, deterministic = torch.get_num_threads(), torch.are_deterministic_algorithms_enabled()
@@ -207,6 +237,9 @@ def build(out: str, log=print) -> dict:
     c = card(sha256_file(onnx_path), accuracy, count_parameters(model))
     with open(os.path.join(out, "model.json"), "w") as f:
         json.dump(c, f, indent=2)
+        f.write("\n")
+    with open(os.path.join(out, "golden.json"), "w") as f:
+        json.dump(golden(model), f, indent=1)
         f.write("\n")
     log(f"{NAME}: accuracy {accuracy:.4f} on {TEST_COUNT} generated test images, "
         f"{c['parameterCount']} parameters, {os.path.getsize(onnx_path)} B, sha256 {c['sha256']}, "

@@ -38,7 +38,7 @@ def test_onnx_is_self_contained_opset_17_and_small(card):
     # checker, opset 17, no external data, dynamic batch N, the card's names and shapes
     check_onnx(ONNX_PATH, num_classes=len(card["labels"]), in_chans=3, img_size=32,
                input_name=card["input"]["name"], output_name=card["output"]["name"])
-    assert sorted(os.listdir(BYO_DIR)) == ["model.json", "model.onnx"]
+    assert sorted(os.listdir(BYO_DIR)) == ["golden.json", "model.json", "model.onnx"]
 
 
 def test_softmax_is_inside_the_graph(card):
@@ -54,5 +54,6 @@ def test_the_script_reproduces_the_committed_files(tmp_path, card):
     """~20 s on 2 shared cores: seeded data, single-threaded training, byte-identical export."""
     rebuilt = byo_example.build(str(tmp_path), log=lambda *_: None)
     assert rebuilt["sha256"] == card["sha256"]
-    with open(os.path.join(BYO_DIR, "model.json"), "rb") as a, open(tmp_path / "model.json", "rb") as b:
-        assert a.read() == b.read()
+    for name in ("model.json", "golden.json"):
+        with open(os.path.join(BYO_DIR, name), "rb") as a, open(tmp_path / name, "rb") as b:
+            assert a.read() == b.read(), name

@@ -12,6 +12,9 @@ import io.mlpstream.serde.TaggedImageSerializer;
 import io.mlpstream.testutils.KafkaTestUtils;
 import io.mlpstream.testutils.TestEvents;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.test.junit5.MiniClusterExtension;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -29,6 +32,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Base64;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -192,5 +196,68 @@ class BringYourOwnModelITCase {
         assertThat(byId.keySet()).isEqualTo(expected.keySet());
         System.out.printf("byo-colors from %s through the job: %d/%d colours right (JPEG + PNG, %d sizes), "
                 + "lowest top probability %.4f%n", modelDir, results.size(), expected.size(), SIZES.length, lowestTop);
+    }
+    /**
+     * The user's own Python pipeline and the job agree on what they see: {@code golden.json} holds what
+     * {@code byo_example.py}'s PIL preprocessing and the trained PyTorch model give for a real photo, two synthetic
+     * images with fine detail and four generated colour fields; the job, given the same encoded images, must return
+     * the same probabilities. With the job's old resize (no antialiasing) the photo's and the strip's would differ.
+     */
+    @Test
+    void theJobGivesTheProbabilitiesOfTheUsersPythonPipeline() throws Exception {
+        JsonNode golden = new ObjectMapper().readTree(exampleDir().resolve("golden.json").toFile());
+        Path resources = exampleDir().getParent();
+        String in = "images-golden";
+        String out = "tags-golden";
+        broker.createTopics(1, in, out, "dead-golden", "metrics-golden");
+        List<ProducerRecord<byte[], byte[]>> records = new ArrayList<>();
+        Map<String, JsonNode> expected = new LinkedHashMap<>();
+        for (JsonNode image : golden.get("images")) {
+            String name = image.get("name").asText();
+            byte[] bytes = image.has("path") ? Files.readAllBytes(resources.resolve(image.get("path").asText()))
+                    : Base64.getDecoder().decode(image.get("base64").asText());
+            records.add(new ProducerRecord<>(in, name.getBytes(StandardCharsets.UTF_8),
+                    TestEvents.encoded(name, bytes, name.endsWith(".png") ? "image/png" : "image/jpeg")));
+            expected.put(name, image.get("probabilities"));
+        }
+        assertThat(expected).containsKeys("photo.jpg", "strip.png").hasSizeGreaterThanOrEqualTo(7);
+        KafkaTestUtils.produce(broker.bootstrapServers(), records);
+
+        Map<String, String> o = new LinkedHashMap<>();
+        o.put("model.name", exampleDir().toAbsolutePath().toString());
+        o.put("kafka.bootstrap-servers", broker.bootstrapServers());
+        o.put("kafka.input-topic", in);
+        o.put("kafka.results-topic", out);
+        o.put("kafka.dead-letter-topic", "dead-golden");
+        o.put("kafka.metrics-topic", "metrics-golden");
+        o.put("kafka.bounded", "true");
+        o.put("kafka.starting-offsets", "earliest");
+        o.put("kafka.transaction-timeout", "60 s");
+        o.put("kafka.transactional-id-prefix", "golden-" + System.nanoTime());
+        o.put("job.parallelism", "1");
+        o.put("job.checkpoint-interval", "500 ms");
+        o.put("batch.max-size", "4");
+        o.put("output.top-k", "4");
+        StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
+        InferenceJob.build(env, InferenceJobSpec.from(JobConfig.load(null, o)));
+        env.execute("golden");
+
+        assertThat(KafkaTestUtils.drainAllRecordsFromTopic(broker.bootstrapServers(), "dead-golden", true)).isEmpty();
+        List<ConsumerRecord<byte[], byte[]>> results =
+                KafkaTestUtils.drainAllRecordsFromTopic(broker.bootstrapServers(), out, true);
+        assertThat(results).hasSize(expected.size());
+        double worst = 0;
+        for (ConsumerRecord<byte[], byte[]> r : results) {
+            TaggedImage t = TaggedImageSerializer.decode(r.value());
+            JsonNode probabilities = expected.get(t.getEventId());
+            assertThat(t.getLabels()).hasSize(4);
+            for (LabelScore l : t.getLabels()) {
+                double want = probabilities.get(l.getIndex()).asDouble();
+                assertThat((double) l.getScore()).as("%s: %s", t.getEventId(), l.getLabel()).isCloseTo(want, within(1e-5));
+                worst = Math.max(worst, Math.abs(l.getScore() - want));
+            }
+        }
+        System.out.printf("byo-colors, job vs the Python pipeline (PIL + PyTorch) on %d images: largest difference %.2e%n",
+                results.size(), worst);
     }
 }
