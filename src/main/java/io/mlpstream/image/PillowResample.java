@@ -1,6 +1,7 @@
 package io.mlpstream.image;
 
 import java.nio.FloatBuffer;
+import java.util.Arrays;
 
 /**
  * Pillow's {@code Image.resize} with its bilinear or bicubic filter, followed by the center crop, in one pass
@@ -156,8 +157,15 @@ final class PillowResample {
         Taps v = taps(filter, srcH, crop.resizedHeight(), crop.top(), outH);
         int rowLow = v.low();
         int rows = v.high() - rowLow;
+        byte[] temp = horizontal(src, bands, h, rowLow, rows, outW);
+        vertical(temp, bands, v, rowLow, rows, outH, outW, channels, lut, batch, base);
+    }
 
-        // horizontal pass: the source rows the vertical pass reads, crop columns only, one 8-bit plane per band
+    /**
+     * The horizontal pass over source rows {@code rowLow .. rowLow + rows - 1}, crop columns only: one 8-bit plane
+     * of {@code rows x outW} per band, rounded as Pillow's intermediate image is.
+     */
+    private static byte[] horizontal(InterleavedBytes src, int bands, Taps h, int rowLow, int rows, int outW) {
         byte[] data = src.data();
         int step = src.pixelStride();
         int[] hFirst = h.first();
@@ -213,8 +221,12 @@ final class PillowResample {
                 }
             }
         }
+        return temp;
+    }
 
-        // vertical pass over the crop rows, then the normalisation table, one output row per bulk put
+    /** The vertical pass over the crop rows, then the normalisation table, one output row per bulk put. */
+    private static void vertical(byte[] temp, int bands, Taps v, int rowLow, int rows, int outH, int outW, int channels,
+            float[] lut, FloatBuffer batch, int base) {
         int[] vFirst = v.first();
         int[] vCount = v.count();
         int[] vWeights = v.weights();
@@ -224,7 +236,7 @@ final class PillowResample {
         int plane = outH * outW;
         for (int y = 0; y < outH; y++) {
             for (int b = 0; b < bands; b++) {
-                java.util.Arrays.fill(acc, HALF);
+                Arrays.fill(acc, HALF);
                 int k = y * vStride;
                 for (int t = 0, n = vCount[y]; t < n; t++) {
                     int weight = vWeights[k + t];
