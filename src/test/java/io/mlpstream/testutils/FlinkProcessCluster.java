@@ -82,10 +82,11 @@ public final class FlinkProcessCluster implements AutoCloseable {
         try {
             this.workDir = Files.createTempDirectory("flink-process-cluster-");
             this.confDir = Files.createDirectories(workDir.resolve("conf"));
-            this.restPort = freePort();
+            int[] ports = freePorts(2); // distinct: two separate picks can get the same just-released port
+            this.restPort = ports[0];
             Map<String, String> c = new LinkedHashMap<>();
             c.put("jobmanager.rpc.address", "127.0.0.1");
-            c.put("jobmanager.rpc.port", Integer.toString(freePort()));
+            c.put("jobmanager.rpc.port", Integer.toString(ports[1]));
             c.put("jobmanager.bind-host", "127.0.0.1");
             c.put("rest.address", "127.0.0.1");
             c.put("rest.bind-address", "127.0.0.1");
@@ -448,9 +449,21 @@ public final class FlinkProcessCluster implements AutoCloseable {
         return Arrays.stream(line.split("\\s+")).filter(s -> !s.isEmpty()).collect(Collectors.toList());
     }
 
-    private static int freePort() throws IOException {
-        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getByName("127.0.0.1"))) {
-            return s.getLocalPort();
+    /** n ports free on 127.0.0.1 right now, all different (held open together while they are picked). */
+    private static int[] freePorts(int n) throws IOException {
+        List<ServerSocket> held = new ArrayList<>();
+        try {
+            int[] ports = new int[n];
+            for (int i = 0; i < n; i++) {
+                ServerSocket s = new ServerSocket(0, 1, InetAddress.getByName("127.0.0.1"));
+                held.add(s);
+                ports[i] = s.getLocalPort();
+            }
+            return ports;
+        } finally {
+            for (ServerSocket s : held) {
+                s.close();
+            }
         }
     }
 
