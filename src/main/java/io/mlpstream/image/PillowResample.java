@@ -4,7 +4,7 @@ import java.nio.FloatBuffer;
 import java.util.Arrays;
 
 /**
- * Pillow's {@code Image.resize} with its bilinear or bicubic filter, followed by the center crop, in one pass
+ * Pillow's {@code Image.resize} with its bilinear or bicubic filter, followed by the center crop, written
  * straight into the batch buffer, and equal to Pillow's output bit for bit (8-bit images): the image
  * torchvision's {@code Resize} + {@code CenterCrop} produce from a PIL image, which is what timm's eval
  * transforms, and most training pipelines, feed a model.
