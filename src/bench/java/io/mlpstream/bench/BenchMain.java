@@ -119,6 +119,7 @@ public final class BenchMain {
         log("== %s: %s", name, inputs.description());
 
         if (suites.contains("preprocess") && loaded.card().input().channels() == 3) {
+            boolean antialias = loaded.card().preprocessSpec().antialias();
             PreprocessCost.Cost c = PreprocessCost.measure(loaded.card().preprocessSpec(), inputs.images(), 5);
             md.append(String.format(Locale.ROOT, "Preprocessing CPU per image (one thread, %d images x 5 rounds): ImageIO decode %.2f ms; "
                     + "ImageIO decode of the crop's source window + fused bilinear resize/crop (the job with image.jpeg-decoder=imageio) "
@@ -126,11 +127,11 @@ public final class BenchMain {
                     + "TurboJPEG decode %.2f ms; TurboJPEG decode + fused resize/crop (the job with libturbojpeg) %.2f ms; the same with "
                     + "antialias=%s %.2f ms.%n%n",
                     inputs.images().size(), c.decodeMs(), c.windowMs(), c.fusedMs(), c.java2dMs(), c.turboDecodeMs(), c.turboMs(),
-                    !loaded.card().preprocessSpec().antialias(), c.turboOtherMs()));
+                    !antialias, c.turboOtherMs()));
             log("preprocess (antialias=%s): decode %.2f ms, window+fused %.2f ms, fused %.2f ms, java2d %.2f ms, turbo decode %.2f ms, "
-                    + "turbo+fused %.2f ms, turbo+fused with antialias=%s %.2f ms", loaded.card().preprocessSpec().antialias(),
+                    + "turbo+fused %.2f ms, turbo+fused with antialias=%s %.2f ms", antialias,
                     c.decodeMs(), c.windowMs(), c.fusedMs(), c.java2dMs(), c.turboDecodeMs(), c.turboMs(),
-                    !loaded.card().preprocessSpec().antialias(), c.turboOtherMs());
+                    !antialias, c.turboOtherMs());
         }
 
         Map<Integer, Double> limit = new TreeMap<>();

@@ -220,18 +220,11 @@ class BadInputITCase {
         broker.createTopics(2, input, results, deadLetters, metrics);
         KafkaTestUtils.produce(broker.bootstrapServers(), records);
 
-        Map<String, String> overrides = new LinkedHashMap<>();
-        overrides.put("kafka.bootstrap-servers", broker.bootstrapServers());
+        Map<String, String> overrides = JobTestSupport.boundedJob(broker.bootstrapServers(), input);
         overrides.put("kafka.input-topic", input);
         overrides.put("kafka.results-topic", results);
         overrides.put("kafka.dead-letter-topic", deadLetters);
         overrides.put("kafka.metrics-topic", metrics);
-        overrides.put("kafka.bounded", "true");
-        overrides.put("kafka.starting-offsets", "earliest");
-        overrides.put("kafka.transaction-timeout", "60 s");
-        overrides.put("kafka.transactional-id-prefix", input + "-" + System.nanoTime());
-        overrides.put("job.parallelism", "2");
-        overrides.put("job.checkpoint-interval", "500 ms");
         overrides.put("metrics.window", "1 s");
         overrides.put("model.device", "cpu");
         overrides.putAll(settings);

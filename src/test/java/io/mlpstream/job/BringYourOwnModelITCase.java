@@ -118,9 +118,7 @@ class BringYourOwnModelITCase {
         assertThatThrownBy(() -> ModelSource.load(card.name())).isInstanceOf(ModelException.class)
                 .hasMessageContaining("not found");
 
-        String in = "images-byo";
-        String out = "tags-byo";
-        broker.createTopics(2, in, out, "dead-byo", "metrics-byo");
+        String in = createTopics("byo", 2);
         Random random = new Random(42);
         List<ProducerRecord<byte[], byte[]>> records = new ArrayList<>();
         Map<String, String> expected = new LinkedHashMap<>();
@@ -140,29 +138,7 @@ class BringYourOwnModelITCase {
         }
         KafkaTestUtils.produce(broker.bootstrapServers(), records);
 
-        Map<String, String> o = new LinkedHashMap<>();
-        o.put("model.name", modelDir.toAbsolutePath().toString());
-        o.put("kafka.bootstrap-servers", broker.bootstrapServers());
-        o.put("kafka.input-topic", in);
-        o.put("kafka.results-topic", out);
-        o.put("kafka.dead-letter-topic", "dead-byo");
-        o.put("kafka.metrics-topic", "metrics-byo");
-        o.put("kafka.bounded", "true");
-        o.put("kafka.starting-offsets", "earliest");
-        o.put("kafka.transaction-timeout", "60 s");
-        o.put("kafka.transactional-id-prefix", "byo-" + System.nanoTime());
-        o.put("job.parallelism", "2");
-        o.put("job.checkpoint-interval", "500 ms");
-        o.put("batch.max-size", "8");
-        o.put("output.top-k", "4");
-        InferenceJobSpec spec = InferenceJobSpec.from(JobConfig.load(null, o));
-        StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
-        InferenceJob.build(env, spec);
-        env.execute("byo");
-
-        assertThat(KafkaTestUtils.drainAllRecordsFromTopic(broker.bootstrapServers(), "dead-byo", true)).isEmpty();
-        List<ConsumerRecord<byte[], byte[]>> results =
-                KafkaTestUtils.drainAllRecordsFromTopic(broker.bootstrapServers(), out, true);
+        List<ConsumerRecord<byte[], byte[]>> results = runToEnd("byo", modelDir, 2, 8);
         assertThat(results).hasSize(expected.size());
         Map<String, TaggedImage> byId = new HashMap<>();
         float lowestTop = 1f;
@@ -207,9 +183,7 @@ class BringYourOwnModelITCase {
     void theJobGivesTheProbabilitiesOfTheUsersPythonPipeline() throws Exception {
         JsonNode golden = new ObjectMapper().readTree(exampleDir().resolve("golden.json").toFile());
         Path resources = exampleDir().getParent();
-        String in = "images-golden";
-        String out = "tags-golden";
-        broker.createTopics(1, in, out, "dead-golden", "metrics-golden");
+        String in = createTopics("golden", 1);
         List<ProducerRecord<byte[], byte[]>> records = new ArrayList<>();
         Map<String, JsonNode> expected = new LinkedHashMap<>();
         for (JsonNode image : golden.get("images")) {
@@ -223,28 +197,7 @@ class BringYourOwnModelITCase {
         assertThat(expected).containsKeys("photo.jpg", "strip.png").hasSizeGreaterThanOrEqualTo(7);
         KafkaTestUtils.produce(broker.bootstrapServers(), records);
 
-        Map<String, String> o = new LinkedHashMap<>();
-        o.put("model.name", exampleDir().toAbsolutePath().toString());
-        o.put("kafka.bootstrap-servers", broker.bootstrapServers());
-        o.put("kafka.input-topic", in);
-        o.put("kafka.results-topic", out);
-        o.put("kafka.dead-letter-topic", "dead-golden");
-        o.put("kafka.metrics-topic", "metrics-golden");
-        o.put("kafka.bounded", "true");
-        o.put("kafka.starting-offsets", "earliest");
-        o.put("kafka.transaction-timeout", "60 s");
-        o.put("kafka.transactional-id-prefix", "golden-" + System.nanoTime());
-        o.put("job.parallelism", "1");
-        o.put("job.checkpoint-interval", "500 ms");
-        o.put("batch.max-size", "4");
-        o.put("output.top-k", "4");
-        StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
-        InferenceJob.build(env, InferenceJobSpec.from(JobConfig.load(null, o)));
-        env.execute("golden");
-
-        assertThat(KafkaTestUtils.drainAllRecordsFromTopic(broker.bootstrapServers(), "dead-golden", true)).isEmpty();
-        List<ConsumerRecord<byte[], byte[]>> results =
-                KafkaTestUtils.drainAllRecordsFromTopic(broker.bootstrapServers(), out, true);
+        List<ConsumerRecord<byte[], byte[]>> results = runToEnd("golden", exampleDir(), 1, 4);
         assertThat(results).hasSize(expected.size());
         double worst = 0;
         for (ConsumerRecord<byte[], byte[]> r : results) {
@@ -259,5 +212,33 @@ class BringYourOwnModelITCase {
         }
         System.out.printf("byo-colors, job vs the Python pipeline (PIL + PyTorch) on %d images: largest difference %.2e%n",
                 results.size(), worst);
+    }
+
+    /** Creates {@code name}'s input, results, dead-letter and metrics topics; returns the input topic. */
+    private static String createTopics(String name, int partitions) {
+        broker.createTopics(partitions, "images-" + name, "tags-" + name, "dead-" + name, "metrics-" + name);
+        return "images-" + name;
+    }
+
+    /**
+     * Runs the job with the model in {@code modelDir} over {@code name}'s topics to the end of the input, top-4
+     * labels; checks that nothing was dead-lettered and returns the results.
+     */
+    private static List<ConsumerRecord<byte[], byte[]>> runToEnd(String name, Path modelDir, int parallelism,
+            int batchSize) throws Exception {
+        Map<String, String> o = JobTestSupport.boundedJob(broker.bootstrapServers(), name);
+        o.put("model.name", modelDir.toAbsolutePath().toString());
+        o.put("kafka.input-topic", "images-" + name);
+        o.put("kafka.results-topic", "tags-" + name);
+        o.put("kafka.dead-letter-topic", "dead-" + name);
+        o.put("kafka.metrics-topic", "metrics-" + name);
+        o.put("job.parallelism", Integer.toString(parallelism));
+        o.put("batch.max-size", Integer.toString(batchSize));
+        o.put("output.top-k", "4");
+        StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
+        InferenceJob.build(env, InferenceJobSpec.from(JobConfig.load(null, o)));
+        env.execute(name);
+        assertThat(KafkaTestUtils.drainAllRecordsFromTopic(broker.bootstrapServers(), "dead-" + name, true)).isEmpty();
+        return KafkaTestUtils.drainAllRecordsFromTopic(broker.bootstrapServers(), "tags-" + name, true);
     }
 }

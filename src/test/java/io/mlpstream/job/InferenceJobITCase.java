@@ -96,14 +96,7 @@ class InferenceJobITCase {
         records.add(300, notAvro);
         KafkaTestUtils.produce(broker.bootstrapServers(), records);
 
-        Map<String, String> overrides = new LinkedHashMap<>();
-        overrides.put("kafka.bootstrap-servers", broker.bootstrapServers());
-        overrides.put("kafka.bounded", "true");
-        overrides.put("kafka.starting-offsets", "earliest");
-        overrides.put("kafka.transaction-timeout", "60 s");
-        overrides.put("kafka.transactional-id-prefix", "itcase-" + System.nanoTime());
-        overrides.put("job.parallelism", "2");
-        overrides.put("job.checkpoint-interval", "500 ms");
+        Map<String, String> overrides = JobTestSupport.boundedJob(broker.bootstrapServers(), "itcase");
         overrides.put("batch.max-size", "16");
         overrides.put("batch.max-delay", "20 ms");
         overrides.put("metrics.window", "1 s");

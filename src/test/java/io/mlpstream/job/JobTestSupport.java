@@ -59,6 +59,22 @@ final class JobTestSupport {
     }
 
     /**
+     * Options of a bounded job: it reads from the earliest offset to the input's end offsets at start, on two
+     * subtasks, checkpointing every 500 ms, with a transactional-id prefix of its own ({@code name}-nanotime).
+     */
+    static Map<String, String> boundedJob(String bootstrapServers, String name) {
+        Map<String, String> o = new LinkedHashMap<>();
+        o.put("kafka.bootstrap-servers", bootstrapServers);
+        o.put("kafka.bounded", "true");
+        o.put("kafka.starting-offsets", "earliest");
+        o.put("kafka.transaction-timeout", "60 s");
+        o.put("kafka.transactional-id-prefix", name + "-" + System.nanoTime());
+        o.put("job.parallelism", "2");
+        o.put("job.checkpoint-interval", "500 ms");
+        return o;
+    }
+
+    /**
      * Options of an unbounded job reading from the earliest offset, checkpointing every second, with
      * a transactional-id prefix and group id of its own.
      */

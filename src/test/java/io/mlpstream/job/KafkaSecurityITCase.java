@@ -222,15 +222,8 @@ class KafkaSecurityITCase {
 
     /** Options of a bounded job that reaches the broker only through the SASL_SSL listener. */
     private static Map<String, String> secureJob(String passwordReference) {
-        Map<String, String> o = new LinkedHashMap<>();
-        o.put("kafka.bootstrap-servers", broker.bootstrapServers(LISTENER));
-        o.put("kafka.bounded", "true");
-        o.put("kafka.starting-offsets", "earliest");
+        Map<String, String> o = JobTestSupport.boundedJob(broker.bootstrapServers(LISTENER), "secure");
         o.put("kafka.group-id", "secure");
-        o.put("kafka.transactional-id-prefix", "secure-" + System.nanoTime());
-        o.put("kafka.transaction-timeout", "60 s");
-        o.put("job.parallelism", "2");
-        o.put("job.checkpoint-interval", "500 ms");
         o.put("metrics.window", "1 s");
         o.put("model.device", "cpu");
         o.put("kafka.properties.security.protocol", "SASL_SSL");

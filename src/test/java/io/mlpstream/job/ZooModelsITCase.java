@@ -22,7 +22,6 @@ import org.junit.jupiter.params.provider.MethodSource;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -76,19 +75,12 @@ class ZooModelsITCase {
         List<String> expected = TestEvents.referenceLabels(model, images);
         KafkaTestUtils.produce(broker.bootstrapServers(), records);
 
-        Map<String, String> o = new LinkedHashMap<>();
+        Map<String, String> o = JobTestSupport.boundedJob(broker.bootstrapServers(), "zoo-" + model);
         o.put("model.name", model);
-        o.put("kafka.bootstrap-servers", broker.bootstrapServers());
         o.put("kafka.input-topic", in);
         o.put("kafka.results-topic", out);
         o.put("kafka.dead-letter-topic", "dead-" + model);
         o.put("kafka.metrics-topic", "metrics-" + model);
-        o.put("kafka.bounded", "true");
-        o.put("kafka.starting-offsets", "earliest");
-        o.put("kafka.transaction-timeout", "60 s");
-        o.put("kafka.transactional-id-prefix", "zoo-" + model + "-" + System.nanoTime());
-        o.put("job.parallelism", "2");
-        o.put("job.checkpoint-interval", "500 ms");
         o.put("batch.max-size", "16");
         InferenceJobSpec spec = InferenceJobSpec.from(JobConfig.load(null, o));
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
