@@ -1,7 +1,7 @@
 package io.mlpstream.bench;
 
-import io.mlpstream.embedded.DigitsDataset;
-import io.mlpstream.model.ModelCard;
+import io.mlpstream.demo.DigitsDataset;
+import io.mlpstream.core.model.ModelCard;
 
 import javax.imageio.IIOImage;
 import javax.imageio.ImageIO;

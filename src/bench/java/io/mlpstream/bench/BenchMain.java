@@ -1,10 +1,10 @@
 package io.mlpstream.bench;
 
-import io.mlpstream.embedded.EmbeddedKafkaBroker;
-import io.mlpstream.image.JpegDecoding;
+import io.mlpstream.demo.EmbeddedKafkaBroker;
+import io.mlpstream.core.image.JpegDecoding;
 import io.mlpstream.job.InferenceJob;
-import io.mlpstream.model.LoadedModel;
-import io.mlpstream.model.ModelSource;
+import io.mlpstream.core.model.LoadedModel;
+import io.mlpstream.core.model.ModelSource;
 
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -285,7 +285,7 @@ public final class BenchMain {
             record(pipe, name, "batching-off", 1, 10, off);
             PipelineRun.Result naive = PipelineRun.run(broker, inputs, events, 0, batched(model, 1, 10),
                     (env, spec) -> InferenceJob.build(env, spec,
-                            (records, s) -> records.map(new NaivePerRecordFunction(s.inference())).name("per-record map")));
+                            NaivePerRecordFunction.STAGE));
             record(pipe, name, "naive-per-record", 1, 0, naive);
             md.append("| job | throughput (img/s) | micro-batched ÷ this |\n|---|---|---|\n");
             md.append(String.format(Locale.ROOT, "| micro-batched (batch.max-size=%d) | %.1f | 1.00 |%n", bestBatch, best));
@@ -305,7 +305,7 @@ public final class BenchMain {
             try (JfrProfile p = new JfrProfile(naiveJfr)) {
                 PipelineRun.run(broker, inputs, Math.max(200, events / 3), 0, batched(model, 1, 10),
                         (env, spec) -> InferenceJob.build(env, spec,
-                                (records, s) -> records.map(new NaivePerRecordFunction(s.inference())).name("per-record map")));
+                                NaivePerRecordFunction.STAGE));
             }
             md.append("Profile (JFR, whole process: broker, producer, job, reader), micro-batched pipeline at batch.max-size=")
                     .append(b).append(":\n\n").append(JfrProfile.summary(batchedJfr)).append("\nNaive per-record job:\n\n")

@@ -27,8 +27,8 @@ final class JfrProfile implements AutoCloseable {
     static {
         COMPONENTS.put("ONNX Runtime (inference)", List.of("ai.onnxruntime."));
         COMPONENTS.put("image decode + resize (ImageIO, Java2D)", List.of("javax.imageio.", "com.sun.imageio.", "sun.awt.", "java.awt.", "sun.java2d."));
-        COMPONENTS.put("preprocess into the batch buffer", List.of("io.mlpstream.image."));
-        COMPONENTS.put("Avro (events, results)", List.of("org.apache.avro.", "io.mlpstream.avro.", "io.mlpstream.serde."));
+        COMPONENTS.put("preprocess into the batch buffer", List.of("io.mlpstream.core.image."));
+        COMPONENTS.put("Avro (events, results)", List.of("org.apache.avro.", "io.mlpstream.avro.", "io.mlpstream.job.serde."));
         COMPONENTS.put("mlpstream operator / batching", List.of("io.mlpstream."));
         COMPONENTS.put("Kafka broker (embedded)", List.of("kafka.", "org.apache.kafka.server.", "org.apache.kafka.storage.",
                 "org.apache.kafka.raft.", "org.apache.kafka.metadata.", "org.apache.kafka.coordinator.", "org.apache.kafka.controller.",

@@ -1,49 +1,99 @@
 package io.mlpstream.bench;
 
-import io.mlpstream.image.ImageDecoder;
-import io.mlpstream.image.ImageGuard;
-import io.mlpstream.image.Preprocessor;
-import io.mlpstream.model.LoadedModel;
-import io.mlpstream.model.ModelSource;
-import io.mlpstream.model.SharedSessions;
-import io.mlpstream.operator.BatchInference;
-import io.mlpstream.operator.BatchItem;
-import io.mlpstream.operator.InferenceSettings;
-import io.mlpstream.operator.Outcome;
-import io.mlpstream.serde.KafkaRecord;
+import io.mlpstream.core.image.ImageDecoder;
+import io.mlpstream.core.image.ImageGuard;
+import io.mlpstream.core.inference.BatchInference;
+import io.mlpstream.core.inference.BatchItem;
+import io.mlpstream.core.inference.Classification;
+import io.mlpstream.core.inference.ImageTranslator;
+import io.mlpstream.core.model.LoadedModel;
+import io.mlpstream.core.model.ModelCard;
+import io.mlpstream.core.model.ModelSource;
+import io.mlpstream.core.model.SharedSessions;
+import io.mlpstream.flink.InferenceFailure;
+import io.mlpstream.flink.InferenceSettings;
+import io.mlpstream.flink.Prediction;
+import io.mlpstream.job.InferenceJob;
+import io.mlpstream.job.serde.ImageEventImages;
+import io.mlpstream.job.serde.KafkaRecord;
 
 import org.apache.flink.api.common.functions.OpenContext;
-import org.apache.flink.api.common.functions.RichMapFunction;
+import org.apache.flink.api.common.typeinfo.TypeInformation;
+import org.apache.flink.streaming.api.datastream.SingleOutputStreamOperator;
+import org.apache.flink.streaming.api.functions.ProcessFunction;
+import org.apache.flink.util.Collector;
+import org.apache.flink.util.OutputTag;
 
 import java.util.List;
 
 /**
- * The job users would write themselves: one model run per record, synchronously, in a map function.
- * Same decode, preprocessing, session and postprocessing as the pipeline — only batching and async
- * are missing — so the comparison isolates what they buy.
+ * The job users would write themselves: one model run per record, synchronously, in a process function. Same decode,
+ * preprocessing, session and postprocessing as the pipeline — only batching and async are missing — so the comparison
+ * isolates what they buy.
  */
-final class NaivePerRecordFunction extends RichMapFunction<KafkaRecord, Outcome> {
+final class NaivePerRecordFunction extends ProcessFunction<KafkaRecord, Prediction<KafkaRecord>> {
     private static final long serialVersionUID = 1L;
 
-    private final InferenceSettings settings;
-    private transient SharedSessions.Lease lease;
-    private transient BatchInference inference;
+    static final OutputTag<InferenceFailure<KafkaRecord>> FAILURES =
+            new OutputTag<>("naive-failures", InferenceFailure.typeInfo(TypeInformation.of(KafkaRecord.class)));
 
-    NaivePerRecordFunction(InferenceSettings settings) {
+    /** The naive job's inference stage: this function in a map-like operator. */
+    static final InferenceJob.InferenceStage STAGE = (records, spec, modelName) -> {
+        SingleOutputStreamOperator<Prediction<KafkaRecord>> predictions = records
+                .process(new NaivePerRecordFunction(spec.inference(), modelName), Prediction.typeInfo(records.getType()))
+                .name("per-record map");
+        return new InferenceJob.Inferred(predictions, predictions.getSideOutput(FAILURES));
+    };
+
+    private final InferenceSettings settings;
+    private final String modelName;
+    private transient SharedSessions.Lease lease;
+    private transient BatchInference<KafkaRecord> inference;
+    private transient ModelCard card;
+
+    NaivePerRecordFunction(InferenceSettings settings, String modelName) {
         this.settings = settings;
+        this.modelName = modelName;
     }
 
     @Override
     public void open(OpenContext context) {
-        LoadedModel model = ModelSource.load(settings.model());
-        lease = SharedSessions.acquire(model, settings.device(), settings.intraOpThreads());
-        inference = new BatchInference(lease.runner(), new ImageDecoder(new ImageGuard(settings.maxImagePixels()), settings.jpegDecoding()),
-                new Preprocessor(model.card().preprocessSpec()), settings.topK(), 1, BatchInference::nowEpochMicros);
+        LoadedModel model = ModelSource.load(settings.modelName());
+        card = model.card();
+        lease = SharedSessions.acquire(model, settings.modelDevice(), settings.modelIntraOpThreads());
+        inference = new BatchInference<>(lease.runner(), new ImageTranslator(card,
+                new ImageDecoder(new ImageGuard(settings.imageMaxPixels()), settings.imageJpegDecoder()), settings.outputTopK()),
+                new ImageEventImages(modelName), 1, BatchInference::nowEpochMicros);
     }
 
     @Override
-    public Outcome map(KafkaRecord record) {
-        return inference.process(List.of(new BatchItem(record, System.nanoTime(), BatchInference.nowEpochMicros())))[0];
+    public void processElement(KafkaRecord record, Context ctx, Collector<Prediction<KafkaRecord>> out) {
+        BatchItem<KafkaRecord> item = new BatchItem<>(record, System.nanoTime(), BatchInference.nowEpochMicros());
+        inference.infer(inference.prepare(List.of(item)), new BatchInference.Outcomes() {
+            @Override
+            public void classified(int index, Classification c, BatchInference.Timings t) {
+                Prediction<KafkaRecord> p = new Prediction<>();
+                p.setElement(record);
+                p.setModelName(card.name());
+                p.setModelVersion(card.versionOrDefault());
+                p.setModelSha256(card.sha256());
+                p.setLabels(c.labels());
+                p.setClassIndices(c.classIndices());
+                p.setScores(c.scores());
+                p.setBatchSize(t.batchSize());
+                p.setQueueWaitUs(t.queueWaitNanos() / 1_000);
+                p.setPreprocessUs(t.preprocessNanos() / 1_000);
+                p.setInferenceUs(t.inferenceNanos() / 1_000);
+                p.setIngestedAtUs(item.ingestedAtMicros());
+                p.setCompletedAtUs(t.completedAtMicros());
+                out.collect(p);
+            }
+
+            @Override
+            public void failed(int index, String stage, Throwable error) {
+                ctx.output(FAILURES, InferenceFailure.of(record, stage, error));
+            }
+        });
     }
 
     @Override

@@ -1,12 +1,12 @@
 package io.mlpstream.bench;
 
 import io.mlpstream.avro.TaggedImage;
-import io.mlpstream.embedded.EmbeddedKafkaBroker;
+import io.mlpstream.demo.EmbeddedKafkaBroker;
 import io.mlpstream.job.InferenceJobSpec;
 import io.mlpstream.job.JobConfig;
 import io.mlpstream.job.LocalCheckpoints;
-import io.mlpstream.metrics.Percentiles;
-import io.mlpstream.serde.TaggedImageSerializer;
+import io.mlpstream.job.metrics.Percentiles;
+import io.mlpstream.job.serde.TaggedImageSerializer;
 import io.mlpstream.testutils.KafkaTestUtils;
 import io.mlpstream.testutils.TestEvents;
 

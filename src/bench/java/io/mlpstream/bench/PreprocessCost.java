@@ -1,12 +1,12 @@
 package io.mlpstream.bench;
 
-import io.mlpstream.image.DecodedImage;
-import io.mlpstream.image.ImageDecoder;
-import io.mlpstream.image.ImageGuard;
-import io.mlpstream.image.JpegDecoding;
-import io.mlpstream.image.PreprocessSpec;
-import io.mlpstream.image.Preprocessor;
-import io.mlpstream.image.TurboJpeg;
+import io.mlpstream.core.image.DecodedImage;
+import io.mlpstream.core.image.ImageDecoder;
+import io.mlpstream.core.image.ImageGuard;
+import io.mlpstream.core.image.JpegDecoding;
+import io.mlpstream.core.image.PreprocessSpec;
+import io.mlpstream.core.image.Preprocessor;
+import io.mlpstream.core.image.TurboJpeg;
 
 import java.awt.AlphaComposite;
 import java.awt.Graphics2D;

@@ -1,17 +1,19 @@
 package io.mlpstream.bench;
 
-import io.mlpstream.image.ImageDecoder;
-import io.mlpstream.image.ImageGuard;
-import io.mlpstream.image.JpegDecoding;
-import io.mlpstream.image.Preprocessor;
-import io.mlpstream.model.Device;
-import io.mlpstream.model.LoadedModel;
-import io.mlpstream.model.ModelRunner;
-import io.mlpstream.model.SharedSessions;
-import io.mlpstream.operator.BatchInference;
-import io.mlpstream.operator.BatchItem;
-import io.mlpstream.operator.Outcome;
-import io.mlpstream.serde.KafkaRecord;
+import io.mlpstream.core.image.ImageDecoder;
+import io.mlpstream.core.image.ImageGuard;
+import io.mlpstream.core.image.JpegDecoding;
+import io.mlpstream.core.image.Preprocessor;
+import io.mlpstream.core.model.Device;
+import io.mlpstream.core.model.LoadedModel;
+import io.mlpstream.core.model.ModelRunner;
+import io.mlpstream.core.model.SharedSessions;
+import io.mlpstream.core.inference.BatchInference;
+import io.mlpstream.core.inference.BatchItem;
+import io.mlpstream.core.inference.Classification;
+import io.mlpstream.core.inference.ImageTranslator;
+import io.mlpstream.job.serde.ImageEventImages;
+import io.mlpstream.job.serde.KafkaRecord;
 import io.mlpstream.testutils.TestEvents;
 
 import java.nio.FloatBuffer;
@@ -30,7 +32,7 @@ import java.util.concurrent.atomic.AtomicLong;
  * {@code threads} intra-op threads each — so the best of them is what the pipeline must approach.
  *
  * <p>{@link #measureOperator} is the step between that limit and the job: the operator's own batch work
- * ({@link BatchInference#process}: Avro decode, image decode, preprocessing, the run, top-k) back to back on
+ * ({@link BatchInference#prepare} and {@link BatchInference#infer}: Avro decode, image decode, preprocessing, the run, top-k) back to back on
  * the same callers, without Kafka or Flink, so a gap can be split into what the worker's own CPU work costs
  * and what the rest of the pipeline costs.
  */
@@ -146,14 +148,15 @@ final class RawOrtBenchmark {
     }
 
     /**
-     * The operator's batch work alone: {@code callers} threads, each calling {@link BatchInference#process} on
+     * The operator's batch work alone: {@code callers} threads, each calling {@link BatchInference#prepare} and {@link BatchInference#infer} on
      * batches of Avro-encoded events (the bench's JPEGs, in turn) back to back, with the job's session settings.
      */
     static Measured measureOperator(LoadedModel model, List<byte[]> images, String contentType, int batchSize, int callers,
             int threads, double seconds, JpegDecoding jpeg) throws Exception {
         try (SharedSessions.Lease lease = SharedSessions.acquire(model, Device.CPU, threads)) {
-            BatchInference inference = new BatchInference(lease.runner(), new ImageDecoder(new ImageGuard(), jpeg),
-                    new Preprocessor(model.card().preprocessSpec()), 5, batchSize, BatchInference::nowEpochMicros);
+            BatchInference<KafkaRecord> inference = new BatchInference<>(lease.runner(),
+                    new ImageTranslator(model.card(), new ImageDecoder(new ImageGuard(), jpeg), 5),
+                    new ImageEventImages(model.card().name()), batchSize, BatchInference::nowEpochMicros);
             // encoded once, as the job's events arrive encoded: producing them is not the operator's work
             List<KafkaRecord> records = new ArrayList<>(images.size());
             for (int n = 0; n < images.size(); n++) {
@@ -166,19 +169,24 @@ final class RawOrtBenchmark {
                 int caller = c;
                 AtomicLong next = new AtomicLong();
                 batches.add(() -> {
-                    List<BatchItem> items = new ArrayList<>(batchSize);
+                    List<BatchItem<KafkaRecord>> items = new ArrayList<>(batchSize);
                     for (int i = 0; i < batchSize; i++) {
                         int n = (int) ((next.getAndIncrement() * callers + caller) % records.size());
-                        items.add(new BatchItem(records.get(n), System.nanoTime(), BatchInference.nowEpochMicros()));
+                        items.add(new BatchItem<>(records.get(n), System.nanoTime(), BatchInference.nowEpochMicros()));
                     }
-                    long runNanos = 0;
-                    for (Outcome o : inference.process(items)) {
-                        if (!o.isTagged()) {
-                            throw new IllegalStateException("bench input rejected: " + o);
+                    long[] runNanos = new long[1];
+                    inference.infer(inference.prepare(items), new BatchInference.Outcomes() {
+                        @Override
+                        public void classified(int index, Classification c, BatchInference.Timings t) {
+                            runNanos[0] = t.inferenceNanos();
                         }
-                        runNanos = o.tagged.inferenceUs * 1_000L;
-                    }
-                    return runNanos;
+
+                        @Override
+                        public void failed(int index, String stage, Throwable error) {
+                            throw new IllegalStateException("bench input rejected at " + stage + ": " + error);
+                        }
+                    });
+                    return runNanos[0];
                 });
             }
             run(batches, batchSize, Math.min(3, seconds / 3));

@@ -5,47 +5,52 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
-/** The parsed command line: a command, {@code --config FILE}, {@code --set key=value}... and command flags. */
-record CommandLine(String command, Path config, Map<String, String> overrides, Map<String, String> flags) {
+/**
+ * A parsed command line: {@code --config FILE}, {@code --set key=value}..., the command's {@code --flag value}s and
+ * switches, and positional arguments (e.g. files).
+ */
+public record CommandLine(Path config, Map<String, String> overrides, Map<String, String> flags, Set<String> switches,
+        List<String> arguments) {
 
-    static CommandLine parse(String[] args, List<String> commandFlags) {
-        if (args.length == 0) {
-            throw new ConfigException("No command given. " + Cli.USAGE);
-        }
-        String command = args[0];
+    /** Parses the arguments after the command's name; unknown flags are refused with the command's usage. */
+    static CommandLine parse(Command command, List<String> args) {
         Path config = null;
         Map<String, String> overrides = new LinkedHashMap<>();
         Map<String, String> flags = new LinkedHashMap<>();
-        List<String> rest = new ArrayList<>(List.of(args).subList(1, args.length));
-        for (int i = 0; i < rest.size(); i++) {
-            String arg = rest.get(i);
-            String value = i + 1 < rest.size() ? rest.get(i + 1) : null;
-            switch (arg) {
-                case "--config" -> {
-                    config = Path.of(required(arg, value));
-                    i++;
+        Set<String> switches = new java.util.LinkedHashSet<>();
+        List<String> arguments = new ArrayList<>();
+        for (int i = 0; i < args.size(); i++) {
+            String arg = args.get(i);
+            String value = i + 1 < args.size() ? args.get(i + 1) : null;
+            if (arg.equals("--config")) {
+                config = Path.of(required(arg, value));
+                i++;
+            } else if (arg.equals("--set")) {
+                String kv = required(arg, value);
+                int eq = kv.indexOf('=');
+                if (eq <= 0) {
+                    throw new ConfigException("--set expects key=value, got '" + kv + "' (e.g. --set batch.max-size=64).");
                 }
-                case "--set" -> {
-                    String kv = required(arg, value);
-                    int eq = kv.indexOf('=');
-                    if (eq <= 0) {
-                        throw new ConfigException("--set expects key=value, got '" + kv + "' (e.g. --set batch.max-size=64).");
-                    }
-                    overrides.put(kv.substring(0, eq).strip(), kv.substring(eq + 1).strip());
-                    i++;
-                }
-                default -> {
-                    String flag = arg.startsWith("--") ? arg.substring(2) : null;
-                    if (flag == null || !commandFlags.contains(flag)) {
-                        throw new ConfigException("Unknown argument '" + arg + "' for '" + command + "'. " + Cli.USAGE);
-                    }
+                overrides.put(kv.substring(0, eq).strip(), kv.substring(eq + 1).strip());
+                i++;
+            } else if (arg.startsWith("--")) {
+                String flag = arg.substring(2);
+                if (command.valueFlags().contains(flag)) {
                     flags.put(flag, required(arg, value));
                     i++;
+                } else if (command.switches().contains(flag)) {
+                    switches.add(flag);
+                } else {
+                    throw new ConfigException("Unknown argument '" + arg + "' for '" + command.name() + "'. Usage: mlpstream "
+                            + command.name() + " " + command.usage());
                 }
+            } else {
+                arguments.add(arg);
             }
         }
-        return new CommandLine(command, config, overrides, flags);
+        return new CommandLine(config, overrides, flags, switches, arguments);
     }
 
     private static String required(String flag, String value) {
@@ -55,7 +60,12 @@ record CommandLine(String command, Path config, Map<String, String> overrides, M
         return value;
     }
 
-    int intFlag(String name, int defaultValue) {
+    /** The flag's value, or {@code defaultValue}. */
+    public String flag(String name, String defaultValue) {
+        return flags.getOrDefault(name, defaultValue);
+    }
+
+    public int intFlag(String name, int defaultValue) {
         String v = flags.get(name);
         if (v == null) {
             return defaultValue;
@@ -65,5 +75,9 @@ record CommandLine(String command, Path config, Map<String, String> overrides, M
         } catch (NumberFormatException e) {
             throw new ConfigException("--" + name + " expects a whole number, got '" + v + "'.");
         }
+    }
+
+    public boolean has(String switchName) {
+        return switches.contains(switchName);
     }
 }

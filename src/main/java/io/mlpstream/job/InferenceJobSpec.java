@@ -1,8 +1,8 @@
 package io.mlpstream.job;
 
-import io.mlpstream.image.JpegDecoding;
-import io.mlpstream.model.Device;
-import io.mlpstream.operator.InferenceSettings;
+import io.mlpstream.flink.ImageInference;
+import io.mlpstream.flink.InferenceOptions;
+import io.mlpstream.flink.InferenceSettings;
 
 import org.apache.flink.configuration.ConfigOption;
 import org.apache.flink.configuration.Configuration;
@@ -16,71 +16,57 @@ import java.util.Map;
 import static io.mlpstream.job.InferenceJobOptions.*;
 
 /**
- * The job's options, typed and validated together: {@link #from} rejects combinations that would
- * misbehave at run time with a sentence naming the values and what would be right.
+ * The job's options, typed and validated together: {@link #from} rejects combinations that would misbehave at run time
+ * with a sentence naming the values and what would be right. One field per option, of the same name in camel case; the
+ * operator's options are in {@link #inference()}, validated by the operator's own builder.
  */
 public record InferenceJobSpec(
-        String bootstrapServers,
-        String inputTopic,
-        String resultsTopic,
-        String deadLetterTopic,
-        String metricsTopic,
-        String groupId,
-        String startingOffsets,
-        boolean bounded,
-        DeliveryGuarantee deliveryGuarantee,
-        String transactionalIdPrefix,
-        Duration transactionTimeout,
-        boolean checkTopics,
+        String kafkaBootstrapServers,
+        String kafkaInputTopic,
+        String kafkaResultsTopic,
+        String kafkaDeadLetterTopic,
+        String kafkaMetricsTopic,
+        String kafkaGroupId,
+        String kafkaStartingOffsets,
+        boolean kafkaBounded,
+        DeliveryGuarantee kafkaDeliveryGuarantee,
+        String kafkaTransactionalIdPrefix,
+        Duration kafkaTransactionTimeout,
+        boolean kafkaCheckTopics,
         Map<String, String> kafkaProperties,
         InferenceSettings inference,
-        int asyncCapacity,
-        Duration asyncTimeout,
-        boolean ordered,
         Duration metricsWindow,
         String jobName,
-        int parallelism,
-        Duration checkpointInterval,
-        String checkpointDir)
+        int jobParallelism,
+        int jobMaxParallelism,
+        Duration jobCheckpointInterval,
+        String jobCheckpointDir)
         implements Serializable {
 
     /** Reads and validates every option of a loaded config. */
     public static InferenceJobSpec from(JobConfig config) {
         Configuration c = config.toConfiguration();
-        int maxBatch = get(c, MAX_BATCH_SIZE);
-        int inFlight = get(c, MAX_IN_FLIGHT_BATCHES);
-        Duration maxDelay = get(c, MAX_BATCH_DELAY);
-        Duration timeout = get(c, ASYNC_TIMEOUT);
-        Duration checkpoint = get(c, CHECKPOINT_INTERVAL);
-        Duration txTimeout = get(c, TRANSACTION_TIMEOUT);
-        check(maxBatch >= 1 && maxBatch <= 4096, "batch.max-size=%d is out of range: use 1 to 4096 (32 is a good start).", maxBatch);
-        check(inFlight >= 1 && inFlight <= 64, "batch.max-in-flight=%d is out of range: use 1 to 64 (2 overlaps preprocessing with inference).", inFlight);
-        check(!maxDelay.isNegative(), "batch.max-delay=%s must not be negative.", maxDelay);
-        boolean ahead = get(c, PREPROCESS_AHEAD);
-        int minCapacity = maxBatch * (inFlight + (ahead ? 2 : 1));
-        int capacity = get(c, ASYNC_CAPACITY);
-        check(capacity == 0 || capacity >= minCapacity,
-                "async.capacity=%d is too small for batch.max-size=%d with batch.max-in-flight=%d: a batch could never fill and "
-                        + "every flush would wait for batch.max-delay. Use at least %d (max-size x (max-in-flight + 1, + 1 more with "
-                        + "batch.preprocess-ahead)), or 0 for automatic.",
-                capacity, maxBatch, inFlight, minCapacity);
-        check(timeout.compareTo(maxDelay) > 0,
-                "async.timeout=%s must exceed batch.max-delay=%s plus the time of %d in-flight batches (their p99 inference time); "
-                        + "otherwise records time out while still waiting in the batcher. Raise async.timeout (e.g. 30 s).",
-                timeout, maxDelay, inFlight);
-        int topK = get(c, TOP_K);
-        check(topK >= 1, "output.top-k=%d must be at least 1.", topK);
-        long maxPixels = get(c, MAX_IMAGE_PIXELS);
-        check(maxPixels >= 1, "image.max-pixels=%d must be positive.", maxPixels);
-        int threads = get(c, INTRA_OP_THREADS);
-        check(threads >= 0, "model.intra-op-threads=%d must be 0 (automatic) or positive.", threads);
-        int parallelism = get(c, PARALLELISM);
+        InferenceSettings inference;
+        try {
+            inference = ImageInference.builder().configure(c).settings();
+        } catch (IllegalArgumentException e) {
+            throw new ConfigException(e.getMessage());
+        }
+        Duration checkpoint = get(c, JOB_CHECKPOINT_INTERVAL);
+        Duration txTimeout = get(c, KAFKA_TRANSACTION_TIMEOUT);
+        int parallelism = get(c, JOB_PARALLELISM);
         check(parallelism >= 0, "job.parallelism=%d must be 0 (environment default) or positive.", parallelism);
+        int maxParallelism = get(c, JOB_MAX_PARALLELISM);
+        check(maxParallelism >= 1 && maxParallelism <= 32768,
+                "job.max-parallelism=%d is out of range: use 1 to 32768 (keep the value a job was first started with).",
+                maxParallelism);
+        check(parallelism <= maxParallelism, "job.parallelism=%d exceeds job.max-parallelism=%d: lower job.parallelism (or, "
+                + "for a job without savepoints to keep, raise job.max-parallelism).", parallelism, maxParallelism);
         Duration window = get(c, METRICS_WINDOW);
         check(window.toMillis() >= 100, "metrics.window=%s is too short: use at least 100 ms.", window);
 
-        DeliveryGuarantee guarantee = guarantee(get(c, DELIVERY_GUARANTEE));
-        String prefix = get(c, TRANSACTIONAL_ID_PREFIX);
+        DeliveryGuarantee guarantee = guarantee(get(c, KAFKA_DELIVERY_GUARANTEE));
+        String prefix = get(c, KAFKA_TRANSACTIONAL_ID_PREFIX);
         if (guarantee == DeliveryGuarantee.EXACTLY_ONCE) {
             check(prefix != null && !prefix.isBlank(),
                     "kafka.delivery-guarantee=exactly-once requires kafka.transactional-id-prefix (unique per job).");
@@ -90,44 +76,30 @@ public record InferenceJobSpec(
                     "kafka.transaction-timeout=%s must be well above job.checkpoint-interval=%s (at least twice, plus restart time), "
                             + "or open transactions are aborted before they commit.", txTimeout, checkpoint);
         }
-        String offsets = get(c, STARTING_OFFSETS).toLowerCase(Locale.ROOT);
+        String offsets = get(c, KAFKA_STARTING_OFFSETS).toLowerCase(Locale.ROOT);
         check(offsets.equals("committed") || offsets.equals("earliest") || offsets.equals("latest"),
                 "kafka.starting-offsets=%s is unknown: use committed, earliest or latest.", offsets);
-        String input = get(c, INPUT_TOPIC);
-        String results = get(c, RESULTS_TOPIC);
-        String dead = get(c, DEAD_LETTER_TOPIC);
-        String metrics = get(c, METRICS_TOPIC);
+        String input = get(c, KAFKA_INPUT_TOPIC);
+        String results = get(c, KAFKA_RESULTS_TOPIC);
+        String dead = get(c, KAFKA_DEAD_LETTER_TOPIC);
+        String metrics = get(c, KAFKA_METRICS_TOPIC);
         check(!input.equals(results) && !input.equals(dead) && !input.equals(metrics),
                 "kafka.input-topic=%s must differ from the results, dead-letter and metrics topics, or the job would read its own output.", input);
-        Device device;
-        try {
-            device = Device.parse(get(c, DEVICE));
-        } catch (IllegalArgumentException e) {
-            throw new ConfigException("model.device: " + e.getMessage());
-        }
-        JpegDecoding jpeg;
-        try {
-            jpeg = JpegDecoding.parse(get(c, JPEG_DECODER));
-        } catch (IllegalArgumentException e) {
-            throw new ConfigException("image.jpeg-decoder: " + e.getMessage());
-        }
-        InferenceSettings settings = new InferenceSettings(
-                get(c, MODEL), device, threads, maxBatch, maxDelay, inFlight, ahead, topK, maxPixels, jpeg);
         return new InferenceJobSpec(
-                get(c, BOOTSTRAP_SERVERS), input, results, dead, metrics, get(c, GROUP_ID), offsets, get(c, BOUNDED),
-                guarantee, prefix, txTimeout, get(c, CHECK_TOPICS), Map.copyOf(config.kafkaProperties()), settings,
-                capacity == 0 ? minCapacity : capacity, timeout, get(c, ASYNC_ORDERED), window, get(c, JOB_NAME),
-                parallelism, checkpoint, get(c, CHECKPOINT_DIR).strip());
+                get(c, KAFKA_BOOTSTRAP_SERVERS), input, results, dead, metrics, get(c, KAFKA_GROUP_ID), offsets, get(c, KAFKA_BOUNDED),
+                guarantee, prefix, txTimeout, get(c, KAFKA_CHECK_TOPICS), Map.copyOf(config.kafkaProperties()), inference,
+                window, get(c, JOB_NAME), parallelism, maxParallelism, checkpoint, get(c, JOB_CHECKPOINT_DIR).strip());
     }
 
     /** Like the record's own, but Kafka properties that hold secrets are masked. */
     @Override
     public String toString() {
-        return "InferenceJobSpec[bootstrapServers=" + bootstrapServers + ", inputTopic=" + inputTopic + ", resultsTopic="
-                + resultsTopic + ", deadLetterTopic=" + deadLetterTopic + ", metricsTopic=" + metricsTopic + ", groupId=" + groupId
-                + ", deliveryGuarantee=" + deliveryGuarantee + ", kafkaProperties=" + KafkaPropertiesLog.render(kafkaProperties)
-                + ", inference=" + inference + ", asyncCapacity=" + asyncCapacity + ", asyncTimeout=" + asyncTimeout
-                + ", parallelism=" + parallelism + ", checkpointInterval=" + checkpointInterval + ", checkpointDir=" + checkpointDir + "]";
+        return "InferenceJobSpec[kafkaBootstrapServers=" + kafkaBootstrapServers + ", kafkaInputTopic=" + kafkaInputTopic
+                + ", kafkaResultsTopic=" + kafkaResultsTopic + ", kafkaDeadLetterTopic=" + kafkaDeadLetterTopic
+                + ", kafkaMetricsTopic=" + kafkaMetricsTopic + ", kafkaGroupId=" + kafkaGroupId
+                + ", kafkaDeliveryGuarantee=" + kafkaDeliveryGuarantee + ", kafkaProperties=" + KafkaPropertiesLog.render(kafkaProperties)
+                + ", inference=" + inference + ", jobParallelism=" + jobParallelism + ", jobMaxParallelism=" + jobMaxParallelism
+                + ", jobCheckpointInterval=" + jobCheckpointInterval + ", jobCheckpointDir=" + jobCheckpointDir + "]";
     }
 
     private static DeliveryGuarantee guarantee(String text) {
@@ -144,17 +116,8 @@ public record InferenceJobSpec(
         try {
             return c.get(option);
         } catch (IllegalArgumentException e) {
-            throw new ConfigException("Option '" + option.key() + "' has a value that is not a valid "
-                    + option.getClass().getSimpleName().replace("ConfigOption", "value") + ": " + rootMessage(e)
-                    + " (e.g. " + option.key() + ": " + option.defaultValue() + ").");
+            throw new ConfigException(InferenceOptions.unparsable(option, e));
         }
-    }
-
-    private static String rootMessage(Throwable t) {
-        while (t.getCause() != null) {
-            t = t.getCause();
-        }
-        return t.getMessage();
     }
 
     private static void check(boolean ok, String format, Object... args) {

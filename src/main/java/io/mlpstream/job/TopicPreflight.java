@@ -32,61 +32,61 @@ public final class TopicPreflight {
 
     public static void check(InferenceJobSpec spec) {
         Map<String, Object> props = new HashMap<>(spec.kafkaProperties());
-        props.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, spec.bootstrapServers());
+        props.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, spec.kafkaBootstrapServers());
         props.put(AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, 10_000);
         props.put(AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, 15_000);
         Set<String> existing;
         OptionalLong brokerMaxTxMs = OptionalLong.empty();
         try (Admin admin = Admin.create(props)) {
             existing = new TreeSet<>(admin.listTopics().names().get(20, TimeUnit.SECONDS));
-            if (spec.deliveryGuarantee() == DeliveryGuarantee.EXACTLY_ONCE) {
+            if (spec.kafkaDeliveryGuarantee() == DeliveryGuarantee.EXACTLY_ONCE) {
                 brokerMaxTxMs = transactionMaxTimeoutMs(admin);
             }
         } catch (TimeoutException e) {
-            throw new ConfigException("Kafka at " + spec.bootstrapServers() + " did not answer within 20 s: check "
+            throw new ConfigException("Kafka at " + spec.kafkaBootstrapServers() + " did not answer within 20 s: check "
                     + "kafka.bootstrap-servers and that the broker is up (and reachable from here).");
         } catch (ExecutionException e) {
             if (e.getCause() instanceof SslAuthenticationException) {
-                throw new ConfigException("TLS handshake with Kafka at " + spec.bootstrapServers() + " failed: "
+                throw new ConfigException("TLS handshake with Kafka at " + spec.kafkaBootstrapServers() + " failed: "
                         + firstLine(e.getCause()) + " Check that kafka.properties.ssl.truststore.location (and "
                         + "ssl.truststore.password) trust the broker's certificate and that kafka.bootstrap-servers is its SSL listener.");
             }
             if (e.getCause() instanceof AuthenticationException) {
-                throw new ConfigException("Kafka at " + spec.bootstrapServers() + " rejected the job's credentials: "
+                throw new ConfigException("Kafka at " + spec.kafkaBootstrapServers() + " rejected the job's credentials: "
                         + firstLine(e.getCause()) + " Check the username and password in kafka.properties.sasl.jaas.config "
                         + "(and kafka.properties.sasl.mechanism=" + spec.kafkaProperties().getOrDefault("sasl.mechanism", "GSSAPI")
                         + ") against the user on the broker.");
             }
             if (e.getCause() instanceof org.apache.kafka.common.errors.TimeoutException) {
-                throw new ConfigException("Kafka at " + spec.bootstrapServers() + " did not answer: check kafka.bootstrap-servers, "
+                throw new ConfigException("Kafka at " + spec.kafkaBootstrapServers() + " did not answer: check kafka.bootstrap-servers, "
                         + "that the broker is up and reachable from here, and kafka.properties.security.protocol.");
             }
-            throw new ConfigException("Kafka at " + spec.bootstrapServers() + " refused the topic listing: "
+            throw new ConfigException("Kafka at " + spec.kafkaBootstrapServers() + " refused the topic listing: "
                     + e.getCause().getMessage() + " (check kafka.bootstrap-servers and kafka.properties.* security settings).");
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new ConfigException("Interrupted while checking the Kafka topics.");
         } catch (org.apache.kafka.common.KafkaException e) {
-            throw new ConfigException("Cannot connect to Kafka at " + spec.bootstrapServers() + ": " + e.getMessage());
+            throw new ConfigException("Cannot connect to Kafka at " + spec.kafkaBootstrapServers() + ": " + e.getMessage());
         }
         List<String> missing = new ArrayList<>();
-        check(existing, "kafka.input-topic", spec.inputTopic(), missing);
-        check(existing, "kafka.results-topic", spec.resultsTopic(), missing);
-        check(existing, "kafka.dead-letter-topic", spec.deadLetterTopic(), missing);
-        check(existing, "kafka.metrics-topic", spec.metricsTopic(), missing);
+        check(existing, "kafka.input-topic", spec.kafkaInputTopic(), missing);
+        check(existing, "kafka.results-topic", spec.kafkaResultsTopic(), missing);
+        check(existing, "kafka.dead-letter-topic", spec.kafkaDeadLetterTopic(), missing);
+        check(existing, "kafka.metrics-topic", spec.kafkaMetricsTopic(), missing);
         if (!missing.isEmpty()) {
-            throw new ConfigException(String.join("; ", missing) + " on " + spec.bootstrapServers() + ". Existing topics: "
+            throw new ConfigException(String.join("; ", missing) + " on " + spec.kafkaBootstrapServers() + ". Existing topics: "
                     + (existing.isEmpty() ? "(none)" : String.join(", ", existing))
                     + ". Create them or fix the option (set kafka.check-topics=false to skip this check).");
         }
-        if (brokerMaxTxMs.isPresent() && spec.transactionTimeout().toMillis() > brokerMaxTxMs.getAsLong()) {
+        if (brokerMaxTxMs.isPresent() && spec.kafkaTransactionTimeout().toMillis() > brokerMaxTxMs.getAsLong()) {
             // otherwise every sink fails initTransactions at the first checkpoint (InvalidTxnTimeoutException) and the job
             // restarts forever
-            throw new ConfigException("kafka.transaction-timeout=" + TimeUtils.formatWithHighestUnit(spec.transactionTimeout())
+            throw new ConfigException("kafka.transaction-timeout=" + TimeUtils.formatWithHighestUnit(spec.kafkaTransactionTimeout())
                     + " is above the brokers' transaction.max.timeout.ms=" + brokerMaxTxMs.getAsLong() + " ("
-                    + TimeUtils.formatWithHighestUnit(Duration.ofMillis(brokerMaxTxMs.getAsLong())) + ") on " + spec.bootstrapServers()
+                    + TimeUtils.formatWithHighestUnit(Duration.ofMillis(brokerMaxTxMs.getAsLong())) + ") on " + spec.kafkaBootstrapServers()
                     + ", so the sinks' transactions would be refused. Lower kafka.transaction-timeout (keep it well above "
-                    + "job.checkpoint-interval=" + TimeUtils.formatWithHighestUnit(spec.checkpointInterval())
+                    + "job.checkpoint-interval=" + TimeUtils.formatWithHighestUnit(spec.jobCheckpointInterval())
                     + ") or raise transaction.max.timeout.ms on the brokers.");
         }
     }

@@ -1,12 +1,12 @@
 package io.mlpstream.job;
 
 import io.mlpstream.avro.TaggedImage;
-import io.mlpstream.embedded.DigitsDataset;
-import io.mlpstream.embedded.EmbeddedKafkaBroker;
-import io.mlpstream.image.TestImages;
-import io.mlpstream.model.SharedSessions;
-import io.mlpstream.serde.DeadLetterSerializer;
-import io.mlpstream.serde.TaggedImageSerializer;
+import io.mlpstream.demo.DigitsDataset;
+import io.mlpstream.demo.EmbeddedKafkaBroker;
+import io.mlpstream.core.image.TestImages;
+import io.mlpstream.core.model.SharedSessions;
+import io.mlpstream.job.serde.DeadLetterSerializer;
+import io.mlpstream.job.serde.TaggedImageSerializer;
 import io.mlpstream.testutils.KafkaTestUtils;
 import io.mlpstream.testutils.PoisonPills;
 import io.mlpstream.testutils.PoisonPills.Pill;

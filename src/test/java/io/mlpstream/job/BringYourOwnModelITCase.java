@@ -2,13 +2,13 @@ package io.mlpstream.job;
 
 import io.mlpstream.avro.LabelScore;
 import io.mlpstream.avro.TaggedImage;
-import io.mlpstream.embedded.EmbeddedKafkaBroker;
-import io.mlpstream.image.TestImages;
-import io.mlpstream.model.ModelCard;
-import io.mlpstream.model.ModelException;
-import io.mlpstream.model.ModelSource;
-import io.mlpstream.model.SharedSessions;
-import io.mlpstream.serde.TaggedImageSerializer;
+import io.mlpstream.demo.EmbeddedKafkaBroker;
+import io.mlpstream.core.image.TestImages;
+import io.mlpstream.core.model.ModelCard;
+import io.mlpstream.core.model.ModelException;
+import io.mlpstream.core.model.ModelSource;
+import io.mlpstream.core.model.SharedSessions;
+import io.mlpstream.job.serde.TaggedImageSerializer;
 import io.mlpstream.testutils.KafkaTestUtils;
 import io.mlpstream.testutils.TestEvents;
 

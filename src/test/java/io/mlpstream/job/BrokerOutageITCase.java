@@ -1,9 +1,10 @@
 package io.mlpstream.job;
 
-import io.mlpstream.embedded.DigitEventProducer;
-import io.mlpstream.embedded.DigitsDataset;
-import io.mlpstream.embedded.EmbeddedKafkaBroker;
-import io.mlpstream.operator.Outcome;
+import io.mlpstream.demo.DigitEventProducer;
+import io.mlpstream.demo.DigitsDataset;
+import io.mlpstream.demo.EmbeddedKafkaBroker;
+import io.mlpstream.flink.Prediction;
+import io.mlpstream.job.serde.KafkaRecord;
 import io.mlpstream.testutils.CommittedKeyWatcher;
 import io.mlpstream.testutils.DeliveryAudit;
 import io.mlpstream.testutils.KafkaTestUtils;
@@ -109,7 +110,7 @@ class BrokerOutageITCase {
     }
 
     /** Remembers the highest attempt number any subtask reached, i.e. how often the job restarted. */
-    static final class Attempts extends RichMapFunction<Outcome, Outcome> {
+    static final class Attempts extends RichMapFunction<Prediction<KafkaRecord>, Prediction<KafkaRecord>> {
         static final AtomicInteger HIGHEST = new AtomicInteger();
 
         @Override
@@ -118,7 +119,7 @@ class BrokerOutageITCase {
         }
 
         @Override
-        public Outcome map(Outcome outcome) {
+        public Prediction<KafkaRecord> map(Prediction<KafkaRecord> outcome) {
             return outcome;
         }
     }

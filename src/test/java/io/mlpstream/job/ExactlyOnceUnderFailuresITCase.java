@@ -1,10 +1,10 @@
 package io.mlpstream.job;
 
-import io.mlpstream.embedded.DigitEventProducer;
-import io.mlpstream.embedded.DigitsDataset;
-import io.mlpstream.embedded.EmbeddedKafkaBroker;
-import io.mlpstream.operator.Outcome;
-import io.mlpstream.serde.KafkaRecord;
+import io.mlpstream.demo.DigitEventProducer;
+import io.mlpstream.demo.DigitsDataset;
+import io.mlpstream.demo.EmbeddedKafkaBroker;
+import io.mlpstream.flink.Prediction;
+import io.mlpstream.job.serde.KafkaRecord;
 import io.mlpstream.testutils.CommittedKeyWatcher;
 import io.mlpstream.testutils.DeliveryAudit;
 import io.mlpstream.testutils.KafkaTestUtils;
@@ -171,7 +171,7 @@ class ExactlyOnceUnderFailuresITCase {
      * checkpoint of this attempt has completed, 50 more outcomes went by (so the sinks hold an open
      * transaction) and the async operator holds at least {@code minInFlight} records.
      */
-    static final class FailWhileInFlight extends RichMapFunction<Outcome, Outcome> implements CheckpointListener {
+    static final class FailWhileInFlight extends RichMapFunction<Prediction<KafkaRecord>, Prediction<KafkaRecord>> implements CheckpointListener {
         private final int failures;
         private final int minInFlight;
         private transient Set<String> inFlight;
@@ -191,8 +191,8 @@ class ExactlyOnceUnderFailuresITCase {
         }
 
         @Override
-        public Outcome map(Outcome outcome) {
-            inFlight.remove(outcome.isTagged() ? outcome.tagged.eventId : new String(outcome.deadLetter.origin.key, StandardCharsets.UTF_8));
+        public Prediction<KafkaRecord> map(Prediction<KafkaRecord> outcome) {
+            inFlight.remove(new String(outcome.getElement().key, StandardCharsets.UTF_8)); // DigitEventProducer keys = event ids
             int held = inFlight.size();
             sinceCheckpoint++;
             int attempt = getRuntimeContext().getTaskInfo().getAttemptNumber();

@@ -1,9 +1,9 @@
 package io.mlpstream.job;
 
-import io.mlpstream.embedded.DigitEventProducer;
-import io.mlpstream.embedded.DigitsDataset;
-import io.mlpstream.embedded.EmbeddedKafkaBroker;
-import io.mlpstream.serde.TaggedImageSerializer;
+import io.mlpstream.demo.DigitEventProducer;
+import io.mlpstream.demo.DigitsDataset;
+import io.mlpstream.demo.EmbeddedKafkaBroker;
+import io.mlpstream.job.serde.TaggedImageSerializer;
 import io.mlpstream.testutils.FlinkProcessCluster;
 import io.mlpstream.testutils.KafkaTestUtils;
 import io.mlpstream.testutils.LoggedProcess;

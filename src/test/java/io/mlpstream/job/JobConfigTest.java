@@ -1,6 +1,6 @@
 package io.mlpstream.job;
 
-import io.mlpstream.model.Device;
+import io.mlpstream.core.model.Device;
 
 import org.apache.flink.configuration.CheckpointingOptions;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
@@ -40,20 +40,20 @@ class JobConfigTest {
                   device: cpu
                 """);
         InferenceJobSpec spec = InferenceJobSpec.from(JobConfig.load(p, Map.of("batch.max-size", "64")));
-        assertThat(spec.bootstrapServers()).isEqualTo("broker:9092");
-        assertThat(spec.inputTopic()).isEqualTo("cams");
-        assertThat(spec.inference().maxBatchSize()).isEqualTo(64);
-        assertThat(spec.inference().maxDelay()).isEqualTo(Duration.ofMillis(25));
-        assertThat(spec.inference().device()).isEqualTo(Device.CPU);
+        assertThat(spec.kafkaBootstrapServers()).isEqualTo("broker:9092");
+        assertThat(spec.kafkaInputTopic()).isEqualTo("cams");
+        assertThat(spec.inference().batchMaxSize()).isEqualTo(64);
+        assertThat(spec.inference().batchMaxDelay()).isEqualTo(Duration.ofMillis(25));
+        assertThat(spec.inference().modelDevice()).isEqualTo(Device.CPU);
         assertThat(spec.kafkaProperties()).containsEntry("security.protocol", "SASL_SSL");
-        assertThat(spec.asyncCapacity()).isEqualTo(64 * 3);
-        assertThat(spec.resultsTopic()).isEqualTo("tags");
+        assertThat(spec.inference().asyncCapacity()).isEqualTo(64 * 3);
+        assertThat(spec.kafkaResultsTopic()).isEqualTo("tags");
     }
 
     @Test
     void theShippedJobConfigIsValid() {
         InferenceJobSpec spec = InferenceJobSpec.from(JobConfig.load(Path.of("jobs/digits-tagging.yaml"), Map.of()));
-        assertThat(spec.inference().model()).isEqualTo("mixer-digits");
+        assertThat(spec.inference().modelName()).isEqualTo("mixer-digits");
     }
 
     @Test
@@ -90,10 +90,10 @@ class JobConfigTest {
     @Test
     void preprocessAheadHoldsOneMoreBatchPerSubtask() {
         InferenceJobSpec ahead = spec(Map.of("batch.max-size", "8", "batch.max-in-flight", "1", "batch.preprocess-ahead", "true"));
-        assertThat(ahead.inference().preprocessAhead()).isTrue();
-        assertThat(ahead.inference().batchSlots()).isEqualTo(2);
-        assertThat(ahead.asyncCapacity()).as("two batches in the worker pool and one forming").isEqualTo(24);
-        assertThat(spec(Map.of("batch.max-size", "8", "batch.max-in-flight", "1")).asyncCapacity()).isEqualTo(16);
+        assertThat(ahead.inference().batchPreprocessAhead()).isTrue();
+        assertThat(ahead.inference().batchesPreparedAhead()).isEqualTo(1);
+        assertThat(ahead.inference().asyncCapacity()).as("two batches in the worker pool and one forming").isEqualTo(24);
+        assertThat(spec(Map.of("batch.max-size", "8", "batch.max-in-flight", "1")).inference().asyncCapacity()).isEqualTo(16);
         assertThatThrownBy(() -> spec(Map.of("batch.max-size", "8", "batch.max-in-flight", "1",
                 "batch.preprocess-ahead", "true", "async.capacity", "16")))
                 .hasMessageContaining("Use at least 24");

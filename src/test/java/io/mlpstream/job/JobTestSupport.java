@@ -1,7 +1,7 @@
 package io.mlpstream.job;
 
-import io.mlpstream.embedded.DigitEventProducer;
-import io.mlpstream.embedded.DigitsDataset;
+import io.mlpstream.demo.DigitEventProducer;
+import io.mlpstream.demo.DigitsDataset;
 
 import org.apache.flink.api.common.JobStatus;
 import org.apache.flink.configuration.Configuration;

@@ -1,8 +1,8 @@
 package io.mlpstream.job;
 
-import io.mlpstream.embedded.DigitEventProducer;
-import io.mlpstream.embedded.DigitsDataset;
-import io.mlpstream.embedded.EmbeddedKafkaBroker;
+import io.mlpstream.demo.DigitEventProducer;
+import io.mlpstream.demo.DigitsDataset;
+import io.mlpstream.demo.EmbeddedKafkaBroker;
 import io.mlpstream.testutils.CapturedLogs;
 import io.mlpstream.testutils.DeliveryAudit;
 import io.mlpstream.testutils.KafkaTestUtils;
@@ -209,7 +209,7 @@ class KafkaSecurityITCase {
         ByteArrayOutputStream err = new ByteArrayOutputStream();
         int code;
         try (CapturedLogs logs = new CapturedLogs()) {
-            code = Cli.run(args.toArray(String[]::new), new PrintStream(out, true, StandardCharsets.UTF_8),
+            code = new Cli(Cli.jobCommands()).run(args.toArray(String[]::new), new PrintStream(out, true, StandardCharsets.UTF_8),
                     new PrintStream(err, true, StandardCharsets.UTF_8));
             assertThat(logs.linesContaining(wrong)).as("log lines containing the wrong password").isEmpty();
         }

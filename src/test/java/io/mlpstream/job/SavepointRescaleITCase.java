@@ -1,8 +1,8 @@
 package io.mlpstream.job;
 
-import io.mlpstream.embedded.DigitEventProducer;
-import io.mlpstream.embedded.DigitsDataset;
-import io.mlpstream.embedded.EmbeddedKafkaBroker;
+import io.mlpstream.demo.DigitEventProducer;
+import io.mlpstream.demo.DigitsDataset;
+import io.mlpstream.demo.EmbeddedKafkaBroker;
 import io.mlpstream.testutils.CommittedKeyWatcher;
 import io.mlpstream.testutils.DeliveryAudit;
 import io.mlpstream.testutils.KafkaTestUtils;
@@ -131,7 +131,7 @@ class SavepointRescaleITCase {
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
         InferenceJob.build(env, spec);
         StreamGraph graph = env.getStreamGraph();
-        graph.setJobName("rescale p" + spec.parallelism());
+        graph.setJobName("rescale p" + spec.jobParallelism());
         if (savepoint != null) {
             graph.setSavepointRestoreSettings(SavepointRestoreSettings.forPath(savepoint, false));
         }

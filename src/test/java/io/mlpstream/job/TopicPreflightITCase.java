@@ -1,6 +1,6 @@
 package io.mlpstream.job;
 
-import io.mlpstream.embedded.EmbeddedKafkaBroker;
+import io.mlpstream.demo.EmbeddedKafkaBroker;
 import io.mlpstream.testutils.KafkaTestUtils;
 
 import org.junit.jupiter.api.AfterAll;
@@ -78,7 +78,7 @@ class TopicPreflightITCase {
         options().forEach((k, v) -> args.addAll(List.of("--set", k + "=" + v)));
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         ByteArrayOutputStream err = new ByteArrayOutputStream();
-        int code = Cli.run(args.toArray(String[]::new), new PrintStream(out, true, StandardCharsets.UTF_8),
+        int code = new Cli(Cli.jobCommands()).run(args.toArray(String[]::new), new PrintStream(out, true, StandardCharsets.UTF_8),
                 new PrintStream(err, true, StandardCharsets.UTF_8));
         String message = err.toString(StandardCharsets.UTF_8).strip();
         System.out.println("transaction timeout above the brokers' maximum (exit " + code + "): " + message);

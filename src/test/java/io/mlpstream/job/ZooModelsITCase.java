@@ -1,11 +1,11 @@
 package io.mlpstream.job;
 
 import io.mlpstream.avro.TaggedImage;
-import io.mlpstream.embedded.DigitsDataset;
-import io.mlpstream.embedded.EmbeddedKafkaBroker;
-import io.mlpstream.model.ModelSource;
-import io.mlpstream.model.SharedSessions;
-import io.mlpstream.serde.TaggedImageSerializer;
+import io.mlpstream.demo.DigitsDataset;
+import io.mlpstream.demo.EmbeddedKafkaBroker;
+import io.mlpstream.core.model.ModelSource;
+import io.mlpstream.core.model.SharedSessions;
+import io.mlpstream.job.serde.TaggedImageSerializer;
 import io.mlpstream.testutils.KafkaTestUtils;
 import io.mlpstream.testutils.TestEvents;
 

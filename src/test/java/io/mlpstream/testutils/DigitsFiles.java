@@ -1,6 +1,6 @@
 package io.mlpstream.testutils;
 
-import io.mlpstream.embedded.DigitsDataset;
+import io.mlpstream.demo.DigitsDataset;
 
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;

@@ -1,9 +1,9 @@
 package io.mlpstream.testutils;
 
 import io.mlpstream.avro.LatencyReport;
-import io.mlpstream.embedded.DigitsDataset;
-import io.mlpstream.image.TestImages;
-import io.mlpstream.serde.LatencyReportSerializer;
+import io.mlpstream.demo.DigitsDataset;
+import io.mlpstream.core.image.TestImages;
+import io.mlpstream.job.serde.LatencyReportSerializer;
 
 import javax.imageio.IIOImage;
 import javax.imageio.ImageIO;

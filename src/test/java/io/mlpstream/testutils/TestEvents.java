@@ -1,14 +1,14 @@
 package io.mlpstream.testutils;
 
 import io.mlpstream.avro.ImageEvent;
-import io.mlpstream.image.ImageDecoder;
-import io.mlpstream.image.ImageRejectedException;
-import io.mlpstream.image.Preprocessor;
-import io.mlpstream.model.Device;
-import io.mlpstream.model.LoadedModel;
-import io.mlpstream.model.ModelSource;
-import io.mlpstream.model.SharedSessions;
-import io.mlpstream.serde.ImageEventCodec;
+import io.mlpstream.core.image.ImageDecoder;
+import io.mlpstream.core.image.ImageRejectedException;
+import io.mlpstream.core.image.Preprocessor;
+import io.mlpstream.core.model.Device;
+import io.mlpstream.core.model.LoadedModel;
+import io.mlpstream.core.model.ModelSource;
+import io.mlpstream.core.model.SharedSessions;
+import io.mlpstream.job.serde.ImageEventCodec;
 
 import ai.onnxruntime.OrtException;
 

@@ -1,4 +1,0 @@
-package io.mlpstream.model;
-
-/** A model card and the ONNX bytes it describes, already checked against the card's sha256. */
-public record LoadedModel(ModelCard card, byte[] onnx, String origin) {}

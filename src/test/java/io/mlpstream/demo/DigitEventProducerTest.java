@@ -1,0 +1,110 @@
+package io.mlpstream.demo;
+
+import io.mlpstream.avro.ImageEvent;
+import io.mlpstream.testutils.DigitsFiles;
+import org.apache.kafka.clients.producer.MockProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+import org.junit.jupiter.api.Test;
+
+import java.nio.ByteBuffer;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.concurrent.atomic.AtomicReference;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+class DigitEventProducerTest {
+
+    private final DigitsDataset dataset = DigitsFiles.synthetic(10, 8, 8, 7);
+
+    @Test
+    void producesEventsCyclingThroughTheDataset() throws Exception {
+        MockProducer<String, byte[]> mock = new MockProducer<>(true, null, new StringSerializer(), new ByteArraySerializer());
+        AtomicReference<Properties> seenProps = new AtomicReference<>();
+        Instant before = Instant.now();
+        try (DigitEventProducer producer = DigitEventProducer.builder()
+                .topic("images")
+                .dataset(dataset)
+                .numEvents(25)
+                .producerProperty("linger.ms", "1")
+                .producerFactory(props -> {
+                    seenProps.set(props);
+                    return mock;
+                })
+                .build()
+                .start()) {
+            assertThat(producer.awaitCompletion(Duration.ofSeconds(30))).isTrue();
+            DigitEventProducer.Progress progress = producer.progress();
+            assertThat(progress.sent()).isEqualTo(25);
+            assertThat(progress.acked()).isEqualTo(25);
+            assertThat(progress.failed()).isZero();
+            assertThat(progress.finished()).isTrue();
+            assertThat(progress.firstError()).isNull();
+        }
+        assertThat(mock.closed()).isTrue();
+        assertThat(seenProps.get())
+                .containsEntry("enable.idempotence", "true")
+                .containsEntry("acks", "all")
+                .containsEntry("linger.ms", "1");
+
+        List<ProducerRecord<String, byte[]>> history = mock.history();
+        assertThat(history).hasSize(25);
+        for (int k = 0; k < history.size(); k++) {
+            ProducerRecord<String, byte[]> record = history.get(k);
+            int index = k % 10;
+            ImageEvent event = ImageEvent.fromByteBuffer(ByteBuffer.wrap(record.value()));
+            assertThat(record.topic()).isEqualTo("images");
+            assertThat(record.key()).isEqualTo(event.getEventId()).isEqualTo("digit-" + (k / 10) + "-" + index);
+            assertThat(event.getSource()).isEqualTo(DigitEventProducer.SOURCE);
+            assertThat(event.getContentType()).isEqualTo("image/png");
+            assertThat(event.getModelName()).isNull();
+            assertThat(event.getCaptureTime()).isBetween(before.minusMillis(1), Instant.now());
+            assertThat(event.getAttributes()).isEqualTo(Map.of(
+                    "trueLabel", String.valueOf(dataset.label(index)),
+                    "datasetIndex", String.valueOf(index)));
+            assertThat(bytes(event.getImage())).isEqualTo(dataset.png(index));
+        }
+    }
+
+    @Test
+    void closeStopsAnEndlessProducer() throws Exception {
+        MockProducer<String, byte[]> mock = new MockProducer<>(true, null, new StringSerializer(), new ByteArraySerializer());
+        DigitEventProducer producer = DigitEventProducer.builder()
+                .topic("images").dataset(dataset).numEvents(Long.MAX_VALUE).eventsPerSecond(200)
+                .producerFactory(props -> mock)
+                .build()
+                .start();
+        Thread.sleep(100);
+        producer.close();
+        assertThat(producer.awaitCompletion(Duration.ZERO)).isTrue();
+        assertThat(mock.closed()).isTrue();
+        long sent = producer.progress().sent();
+        assertThat(sent).isPositive().isLessThan(Long.MAX_VALUE);
+        assertThat(producer.progress().acked()).isEqualTo(sent);
+    }
+
+    @Test
+    void builderExplainsWhatIsMissing() {
+        assertThatThrownBy(() -> DigitEventProducer.builder().topic("t").dataset(dataset).numEvents(1).build())
+                .hasMessageContaining("bootstrapServers");
+        assertThatThrownBy(() -> DigitEventProducer.builder().bootstrapServers("h:1").dataset(dataset).numEvents(1).build())
+                .hasMessageContaining("topic");
+        assertThatThrownBy(() -> DigitEventProducer.builder().bootstrapServers("h:1").topic("t").dataset(dataset).build())
+                .hasMessageContaining("numEvents");
+        assertThatThrownBy(() -> DigitEventProducer.builder().bootstrapServers("h:1").topic("t").dataset(dataset)
+                .numEvents(1).eventsPerSecond(-5).build())
+                .hasMessageContaining("-5");
+    }
+
+    private static byte[] bytes(ByteBuffer buffer) {
+        byte[] bytes = new byte[buffer.remaining()];
+        buffer.duplicate().get(bytes);
+        return bytes;
+    }
+}

@@ -1,8 +1,0 @@
-package io.mlpstream.image;
-
-class ImageDecoderWithImageIoTest extends ImageDecoderTest {
-    @Override
-    JpegDecoding decoding() {
-        return JpegDecoding.IMAGEIO;
-    }
-}

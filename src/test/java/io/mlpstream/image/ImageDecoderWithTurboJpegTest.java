@@ -1,8 +1,0 @@
-package io.mlpstream.image;
-
-class ImageDecoderWithTurboJpegTest extends ImageDecoderTest {
-    @Override
-    JpegDecoding decoding() {
-        return JpegDecoding.TURBOJPEG;
-    }
-}
