@@ -83,7 +83,7 @@ final class PipelineRun {
         o.put("kafka.transaction-timeout", "5 min");
         o.putIfAbsent("job.checkpoint-interval", "1 s");
         o.putIfAbsent("job.parallelism", "2");
-        o.putIfAbsent("job.checkpoint-dir", LocalCheckpoints.directory());
+        o.putIfAbsent("job.checkpoint-dir", LocalCheckpoints.temporaryDirectory());
         InferenceJobSpec spec = InferenceJobSpec.from(JobConfig.load(null, o));
 
         try (KafkaProducer<byte[], byte[]> producer = producer(broker.bootstrapServers())) {

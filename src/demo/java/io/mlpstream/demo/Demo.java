@@ -58,7 +58,8 @@ public final class Demo {
             overrides.put("metrics.window", "2 s");
             overrides.put("kafka.starting-offsets", "earliest");
             overrides.put("kafka.transactional-id-prefix", "mlpstream-demo-" + System.currentTimeMillis());
-            overrides.put("job.checkpoint-dir", LocalCheckpoints.directory());
+            overrides.put("job.checkpoint-dir", LocalCheckpoints.temporaryDirectory());
+            overrides.put("job.resume-from", "none"); // every demo is a fresh stream on a fresh broker
             overrides.putAll(userOverrides);
             overrides.put("kafka.bootstrap-servers", broker.bootstrapServers());
             overrides.put("kafka.bounded", "false");

@@ -18,8 +18,6 @@ import io.mlpstream.job.serde.TaggedImageSerializer;
 import org.apache.flink.api.common.eventtime.WatermarkStrategy;
 import org.apache.flink.api.common.typeinfo.PrimitiveArrayTypeInfo;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
-import org.apache.flink.configuration.CheckpointingOptions;
-import org.apache.flink.configuration.Configuration;
 import org.apache.flink.connector.kafka.sink.KafkaRecordSerializationSchema;
 import org.apache.flink.connector.kafka.sink.KafkaSink;
 import org.apache.flink.connector.kafka.source.KafkaSource;
@@ -110,12 +108,7 @@ public final class InferenceJob {
         if (spec.jobCheckpointInterval().toMillis() > 0) {
             env.enableCheckpointing(spec.jobCheckpointInterval().toMillis(), CheckpointingMode.EXACTLY_ONCE);
         }
-        if (!spec.jobCheckpointDir().isEmpty()) {
-            Configuration storage = new Configuration();
-            storage.set(CheckpointingOptions.CHECKPOINT_STORAGE, "filesystem");
-            storage.set(CheckpointingOptions.CHECKPOINTS_DIRECTORY, spec.jobCheckpointDir());
-            env.configure(storage);
-        }
+        JobCheckpoints.configure(env, spec);
         if (!spec.kafkaProperties().isEmpty()) {
             LOG.info("Kafka client properties passed through: {}", KafkaPropertiesLog.render(spec.kafkaProperties()));
         }
@@ -148,6 +141,9 @@ public final class InferenceJob {
                 .uid(UID_METRICS_WINDOW)
                 .name("latency percentiles")
                 .sinkTo(sink(spec, "metrics", new LatencyReportSerializer(spec.kafkaMetricsTopic(), modelName)))
+                // one writer, chained to the one window at every job.parallelism: its state then keeps the same max
+                // parallelism (1) whatever the parallelism, so savepoints and retained checkpoints restore at any
+                .setParallelism(1)
                 .uid(UID_METRICS_SINK)
                 .name("kafka: " + spec.kafkaMetricsTopic());
     }

@@ -98,10 +98,20 @@ public final class InferenceJobOptions {
     public static final ConfigOption<String> JOB_CHECKPOINT_DIR = ConfigOptions.key("job.checkpoint-dir")
             .stringType()
             .defaultValue("")
-            .withDescription("Checkpoint directory (file:///..., s3://...); empty = the cluster's execution.checkpointing.dir. "
-                    + "In-flight records (async.capacity x compressed image size per subtask) are in every checkpoint: "
-                    + "Flink's in-memory default refuses more than 5 MB per task, e.g. 48 in-flight 120 KB JPEGs. "
-                    + "Local runs (demo, standalone run) default to a temporary directory.");
+            .withDescription("Base directory of the job's checkpoints (file:///..., s3://...); the job writes into "
+                    + "<job.checkpoint-dir>/<kafka.transactional-id-prefix>/ and keeps its last checkpoint when it is "
+                    + "cancelled or crashes, for job.resume-from. Empty = the cluster's execution.checkpointing.dir, or, "
+                    + "for the standalone jar's run, ~/.mlpstream/checkpoints. In-flight records (async.capacity "
+                    + "compressed images per subtask) are in every checkpoint, so use a file system, not Flink's "
+                    + "in-memory storage (5 MB per task).");
+    public static final ConfigOption<String> JOB_RESUME_FROM = ConfigOptions.key("job.resume-from")
+            .stringType()
+            .defaultValue("latest")
+            .withDescription("Where a submitted job starts: latest (the newest checkpoint its earlier runs left in its "
+                    + "checkpoint directory, so records they held in flight are neither lost nor duplicated; a first "
+                    + "run starts from kafka.starting-offsets), none (always from kafka.starting-offsets; records an "
+                    + "earlier run held in flight are lost), or the path of a checkpoint or savepoint. Flink's own "
+                    + "'flink run -s PATH' takes precedence.");
 
     /** All options, the operator's included, in the order of the configuration reference. */
     public static List<ConfigOption<?>> all() {
@@ -111,7 +121,7 @@ public final class InferenceJobOptions {
                 KAFKA_TRANSACTION_TIMEOUT, KAFKA_CHECK_TOPICS));
         all.addAll(InferenceOptions.all());
         all.addAll(List.of(METRICS_WINDOW, JOB_NAME, JOB_PARALLELISM, JOB_MAX_PARALLELISM, JOB_CHECKPOINT_INTERVAL,
-                JOB_CHECKPOINT_DIR));
+                JOB_CHECKPOINT_DIR, JOB_RESUME_FROM));
         return List.copyOf(all);
     }
 }

@@ -40,7 +40,8 @@ public record InferenceJobSpec(
         int jobParallelism,
         int jobMaxParallelism,
         Duration jobCheckpointInterval,
-        String jobCheckpointDir)
+        String jobCheckpointDir,
+        String jobResumeFrom)
         implements Serializable {
 
     /** Reads and validates every option of a loaded config. */
@@ -85,11 +86,18 @@ public record InferenceJobSpec(
         String metrics = get(c, KAFKA_METRICS_TOPIC);
         check(!input.equals(results) && !input.equals(dead) && !input.equals(metrics),
                 "kafka.input-topic=%s must differ from the results, dead-letter and metrics topics, or the job would read its own output.", input);
+        String resumeFrom = get(c, JOB_RESUME_FROM).strip();
+        check(!resumeFrom.isEmpty(), "job.resume-from is empty: use latest, none, or the path of a checkpoint or savepoint.");
         return new InferenceJobSpec(
                 get(c, KAFKA_BOOTSTRAP_SERVERS), input, results, dead, metrics, get(c, KAFKA_GROUP_ID), offsets, get(c, KAFKA_BOUNDED),
                 guarantee, prefix, txTimeout, get(c, KAFKA_CHECK_TOPICS), Map.copyOf(config.kafkaProperties()), inference,
-                window, get(c, JOB_NAME), parallelism, maxParallelism, checkpoint, get(c, JOB_CHECKPOINT_DIR).strip());
+                window, get(c, JOB_NAME), parallelism, maxParallelism, checkpoint, get(c, JOB_CHECKPOINT_DIR).strip(), resumeFrom);
     }
+
+    /** job.resume-from=latest: resume from the newest checkpoint an earlier run left. */
+    public static final String RESUME_LATEST = "latest";
+    /** job.resume-from=none: always start from kafka.starting-offsets. */
+    public static final String RESUME_NONE = "none";
 
     /** Like the record's own, but Kafka properties that hold secrets are masked. */
     @Override
@@ -99,7 +107,8 @@ public record InferenceJobSpec(
                 + ", kafkaMetricsTopic=" + kafkaMetricsTopic + ", kafkaGroupId=" + kafkaGroupId
                 + ", kafkaDeliveryGuarantee=" + kafkaDeliveryGuarantee + ", kafkaProperties=" + KafkaPropertiesLog.render(kafkaProperties)
                 + ", inference=" + inference + ", jobParallelism=" + jobParallelism + ", jobMaxParallelism=" + jobMaxParallelism
-                + ", jobCheckpointInterval=" + jobCheckpointInterval + ", jobCheckpointDir=" + jobCheckpointDir + "]";
+                + ", jobCheckpointInterval=" + jobCheckpointInterval + ", jobCheckpointDir=" + jobCheckpointDir
+                + ", jobResumeFrom=" + jobResumeFrom + "]";
     }
 
     private static DeliveryGuarantee guarantee(String text) {

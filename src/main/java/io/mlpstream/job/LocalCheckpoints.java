@@ -6,14 +6,20 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 
 /**
- * A checkpoint directory for jobs run on a local MiniCluster: in-flight images can exceed the 5 MB
- * that Flink's in-memory default checkpoint storage accepts per task. Deleted when the JVM exits.
+ * Checkpoint directories for jobs run on a local MiniCluster (in-flight images can exceed the 5 MB that Flink's
+ * in-memory default checkpoint storage accepts per task): a stable one for the standalone {@code run}, so a cancelled or
+ * crashed run can be resumed, and throwaway ones for the demo and benchmarks.
  */
 public final class LocalCheckpoints {
     private LocalCheckpoints() {}
 
-    /** A fresh {@code file://} directory under the temp dir. */
-    public static String directory() {
+    /** {@code file://<user home>/.mlpstream/checkpoints}, the standalone run's default job.checkpoint-dir. */
+    public static String defaultDirectory() {
+        return Path.of(System.getProperty("user.home"), ".mlpstream", "checkpoints").toUri().toString();
+    }
+
+    /** A fresh {@code file://} directory under the temp dir, deleted when the JVM exits normally. */
+    public static String temporaryDirectory() {
         try {
             Path dir = Files.createTempDirectory("mlpstream-checkpoints-");
             Runtime.getRuntime().addShutdownHook(new Thread(() -> deleteQuietly(dir), "mlpstream-checkpoints-cleanup"));

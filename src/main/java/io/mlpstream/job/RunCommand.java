@@ -34,9 +34,9 @@ final class RunCommand implements Command {
         JobConfig config = JobConfig.load(cl.config(), cl.overrides());
         if (StreamExecutionEnvironment.getExecutionEnvironment() instanceof LocalStreamEnvironment
                 && !config.values().containsKey(InferenceJobOptions.JOB_CHECKPOINT_DIR.key())) {
-            // a local MiniCluster has no checkpoint directory; in-flight images can exceed the in-memory 5 MB
+            // a local MiniCluster has no checkpoint directory: a stable one, so a crashed or cancelled run can be resumed
             Map<String, String> overrides = new LinkedHashMap<>(cl.overrides());
-            overrides.put(InferenceJobOptions.JOB_CHECKPOINT_DIR.key(), LocalCheckpoints.directory());
+            overrides.put(InferenceJobOptions.JOB_CHECKPOINT_DIR.key(), LocalCheckpoints.defaultDirectory());
             config = JobConfig.load(cl.config(), overrides);
         }
         submit(InferenceJobSpec.from(config));

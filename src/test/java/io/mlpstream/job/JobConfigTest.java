@@ -121,12 +121,16 @@ class JobConfigTest {
     }
 
     @Test
-    void aCheckpointDirectorySwitchesTheJobToFilesystemCheckpointStorage() {
+    void aCheckpointDirectorySwitchesTheJobToFilesystemCheckpointStorageInADirectoryOfItsOwnRetainedOnCancel() {
         // 48 in-flight 120 KB JPEGs are 5.7 MB of async-operator state: above the in-memory storage's 5 MB per task
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
-        InferenceJob.build(env, spec(Map.of("job.checkpoint-dir", "file:///tmp/mlpstream-ckpt-test")));
+        InferenceJob.build(env, spec(Map.of("job.checkpoint-dir", "file:///tmp/mlpstream-ckpt-test",
+                "kafka.transactional-id-prefix", "tagger-7")));
         assertThat(env.getConfiguration().get(CheckpointingOptions.CHECKPOINT_STORAGE)).isEqualTo("filesystem");
-        assertThat(env.getConfiguration().get(CheckpointingOptions.CHECKPOINTS_DIRECTORY)).isEqualTo("file:///tmp/mlpstream-ckpt-test");
+        assertThat(env.getConfiguration().get(CheckpointingOptions.CHECKPOINTS_DIRECTORY))
+                .isEqualTo("file:///tmp/mlpstream-ckpt-test/tagger-7");
+        assertThat(env.getConfiguration().get(CheckpointingOptions.EXTERNALIZED_CHECKPOINT_RETENTION))
+                .isEqualTo(org.apache.flink.configuration.ExternalizedCheckpointRetention.RETAIN_ON_CANCELLATION);
 
         StreamExecutionEnvironment plain = StreamExecutionEnvironment.getExecutionEnvironment();
         InferenceJob.build(plain, spec(Map.of()));

@@ -124,7 +124,11 @@ final class JobTestSupport {
                 job.getJobExecutionResult().get(10, TimeUnit.SECONDS);
                 return "the job ended " + status;
             } catch (Exception e) {
-                return "the job ended " + status + ": " + e;
+                Throwable root = e;
+                while (root.getCause() != null) {
+                    root = root.getCause();
+                }
+                return "the job ended " + status + ": " + e + (root == e ? "" : "; root cause: " + root);
             }
         } catch (Exception e) {
             return "the job status could not be read: " + e;

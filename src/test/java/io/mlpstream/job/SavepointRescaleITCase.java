@@ -9,7 +9,6 @@ import io.mlpstream.testutils.KafkaTestUtils;
 
 import org.apache.flink.core.execution.JobClient;
 import org.apache.flink.core.execution.SavepointFormatType;
-import org.apache.flink.runtime.jobgraph.SavepointRestoreSettings;
 import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.streaming.api.graph.StreamGraph;
@@ -24,6 +23,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -33,10 +33,10 @@ import static io.mlpstream.job.JobTestSupport.RESULTS;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * Stop with a savepoint while events flow, at parallelism 4, and resume from it at parallelism 2
- * with {@code allowNonRestoredState=false}: every event has exactly one {@code read_committed}
- * result. Also checks that every operator of the production job carries a user-given uid, which is
- * what lets savepoints survive changes to the job. {@code -Dmlpstream.events=N} for a bigger run.
+ * Stop with a savepoint while events flow and resume from it at another parallelism, three times in one stream — 2 to
+ * 1, 1 to 4, 4 to 2 — each resume strict ({@code allowNonRestoredState=false}, through {@code job.resume-from}):
+ * every event has exactly one {@code read_committed} result. Works because the job pins its max parallelism
+ * ({@code job.max-parallelism}) and every operator has a user-given uid. {@code -Dmlpstream.events=N} for a bigger run.
  */
 class SavepointRescaleITCase {
     private static final int EVENTS = JobTestSupport.events(8_000);
@@ -79,30 +79,32 @@ class SavepointRescaleITCase {
     }
 
     @Test
-    void stopWithSavepointAtParallelism4ResumeAt2LosesAndDuplicatesNothing(@TempDir Path savepoints) throws Exception {
+    void stopWithSavepointAndResumeAtParallelism2Then1Then4Then2LosesAndDuplicatesNothing(@TempDir Path savepoints) throws Exception {
         DigitsDataset digits = DigitsDataset.loadBundled();
+        int[] parallelisms = {2, 1, 4, 2};
         long start = System.nanoTime();
-        String savepoint;
-        int beforeSavepoint;
+        List<Integer> committedAtStops = new ArrayList<>();
         try (DigitEventProducer producer = JobTestSupport.startProducer(broker.bootstrapServers(), digits, EVENTS, EVENTS_PER_SECOND);
              CommittedKeyWatcher watcher = new CommittedKeyWatcher(broker.bootstrapServers(), RESULTS)) {
-            JobClient first = submit(spec(4), null);
-            try {
-                watcher.awaitDistinctKeys(EVENTS / 4, Duration.ofSeconds(120), () -> JobTestSupport.notRunning(first));
-                savepoint = first.stopWithSavepoint(false, savepoints.toUri().toString(), SavepointFormatType.CANONICAL)
-                        .get(120, TimeUnit.SECONDS);
-            } finally {
-                JobTestSupport.cancel(first);
-            }
-            beforeSavepoint = watcher.poll(Duration.ofSeconds(1));
-            System.out.printf("stopped with savepoint at parallelism 4 after %d of %d events had committed results (%d sent): %s%n",
-                    beforeSavepoint, EVENTS, producer.progress().sent(), savepoint);
-
-            JobClient second = submit(spec(2), savepoint);
-            try {
-                watcher.awaitDistinctKeys(EVENTS, Duration.ofSeconds(180), () -> JobTestSupport.notRunning(second));
-            } finally {
-                JobTestSupport.cancel(second);
+            String savepoint = null;
+            for (int i = 0; i < parallelisms.length; i++) {
+                JobClient job = submit(spec(parallelisms[i], savepoint));
+                try {
+                    if (i < parallelisms.length - 1) {
+                        watcher.awaitDistinctKeys(EVENTS * (i + 1) / parallelisms.length, Duration.ofSeconds(120),
+                                () -> JobTestSupport.notRunning(job));
+                        savepoint = job.stopWithSavepoint(false, savepoints.resolve("sp-" + i).toUri().toString(),
+                                SavepointFormatType.CANONICAL).get(120, TimeUnit.SECONDS);
+                        committedAtStops.add(watcher.poll(Duration.ofSeconds(1)));
+                        System.out.printf("stopped with savepoint at parallelism %d after %d of %d events had committed results "
+                                + "(%d sent); resuming at parallelism %d%n", parallelisms[i], committedAtStops.get(i), EVENTS,
+                                producer.progress().sent(), parallelisms[i + 1]);
+                    } else {
+                        watcher.awaitDistinctKeys(EVENTS, Duration.ofSeconds(180), () -> JobTestSupport.notRunning(job));
+                    }
+                } finally {
+                    JobTestSupport.cancel(job);
+                }
             }
             assertThat(producer.progress().failed()).isZero();
         }
@@ -111,30 +113,34 @@ class SavepointRescaleITCase {
         List<ConsumerRecord<byte[], byte[]>> results = KafkaTestUtils.drainAllRecordsFromTopic(broker.bootstrapServers(), RESULTS, true);
         List<ConsumerRecord<byte[], byte[]>> dead = KafkaTestUtils.drainAllRecordsFromTopic(broker.bootstrapServers(), DEAD, true);
         DeliveryAudit audit = DeliveryAudit.of(JobTestSupport.digitEventIds(EVENTS, digits), results);
-        System.out.printf("Savepoint 4 -> 2: %s (%d before the savepoint, %d dead letters, %.1f s)%n",
-                audit, beforeSavepoint, dead.size(), seconds);
+        System.out.printf("Savepoints 2 -> 1 -> 4 -> 2: %s (committed at the stops: %s, %d dead letters, %.1f s)%n",
+                audit, committedAtStops, dead.size(), seconds);
 
-        assertThat(beforeSavepoint).as("results committed before the savepoint").isBetween(1, EVENTS - 1);
+        assertThat(committedAtStops).as("results committed before each savepoint").allSatisfy(n -> assertThat(n).isBetween(1, EVENTS - 1));
         assertThat(dead).as("dead letters").isEmpty();
         assertThat(audit.exactlyOnce()).as("%s", audit).isTrue();
     }
 
     private static InferenceJobSpec spec(int parallelism) {
+        return spec(parallelism, null);
+    }
+
+    /** The production job at a parallelism, resuming from a savepoint (job.resume-from) when one is given. */
+    private static InferenceJobSpec spec(int parallelism, String savepoint) {
         Map<String, String> options = JobTestSupport.unboundedJob(broker.bootstrapServers(), "rescale");
         options.put("kafka.transactional-id-prefix", "rescale"); // the same job, before and after the savepoint
         options.put("job.parallelism", Integer.toString(parallelism));
+        options.put("job.resume-from", savepoint == null ? "none" : savepoint);
         return InferenceJobSpec.from(JobConfig.load(null, options));
     }
 
-    /** Submits the production job, from a savepoint whose state must all be restored, if one is given. */
-    private static JobClient submit(InferenceJobSpec spec, String savepoint) throws Exception {
+    /** Submits the production job; a savepoint it resumes from must be restored entirely (the default). */
+    private static JobClient submit(InferenceJobSpec spec) throws Exception {
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
         InferenceJob.build(env, spec);
         StreamGraph graph = env.getStreamGraph();
         graph.setJobName("rescale p" + spec.jobParallelism());
-        if (savepoint != null) {
-            graph.setSavepointRestoreSettings(SavepointRestoreSettings.forPath(savepoint, false));
-        }
+        assertThat(graph.getSavepointRestoreSettings().allowNonRestoredState()).isFalse();
         return env.executeAsync(graph);
     }
 }

@@ -62,6 +62,11 @@ public final class CommittedKeyWatcher implements AutoCloseable {
         }
     }
 
+    /** Whether a committed record with this key was seen (call {@link #poll} to see more). */
+    public boolean seen(String key) {
+        return keys.contains(key);
+    }
+
     public int distinctKeys() {
         return keys.size();
     }
