@@ -1,5 +1,12 @@
 """Checks on the committed model zoo (every model in zoo/index.txt), the held-out file and the export
-path (no retraining)."""
+path (no retraining).
+
+What is compared exactly is the same on every CPU: files and their sha256, integers, the split, and float32
+inputs made by single IEEE 754 operations (the standard fixes each result to the bit on every CPU). What the
+committed weights compute is compared within a tolerance, since float kernels differ between CPUs (AVX2,
+AVX-512 and scalar code sum in different orders): logits within GOLDEN_ATOL, exported weights within
+REEXPORT_RTOL, and the held-out accuracy with near-ties (DECISION_MARGIN) counted either way.
+"""
 import json
 import os
 
@@ -7,6 +14,7 @@ import numpy as np
 import onnx
 import pytest
 import torch
+from onnx import numpy_helper
 
 import mlpstream_models  # noqa: F401  (sets BLAS thread env before torch/numpy use)
 from mlpstream_models import data
@@ -25,6 +33,16 @@ with open(os.path.join(ZOO_DIR, "index.txt")) as _f:
 CARD_KEYS = {"name", "version", "architecture", "description", "file", "sha256", "opset", "input", "output",
              "labels", "training", "heldOutAccuracy", "heldOutCount", "parameterCount"}
 TRAINING_KEYS = {"data", "split", "trainCount", "epochs", "seconds", "seed"}
+
+# PyTorch re-run of the committed weights vs golden.json logits (|logits| < 6): other kernels (torch on another
+# machine, ATEN_CPU_CAPABILITY=default, ONNX Runtime 1.30) differ by <= 1.5e-6, so 1e-5 leaves a margin of ~7.
+GOLDEN_ATOL = 1e-5
+# Re-export of the committed weights.pt vs the committed model.onnx: the initializers are the weights
+# themselves (copied or transposed), so they agree to a few float32 ULPs at most (byte-identical on one machine).
+REEXPORT_RTOL, REEXPORT_ATOL = 1e-6, 1e-7
+# A held-out digit whose two largest logits differ by less than this may be classified either way on another
+# CPU (10x GOLDEN_ATOL); the smallest gap of any committed model is 9.3e-3, so none is near it today.
+DECISION_MARGIN = 1e-4
 
 
 def _path(name, file):
@@ -130,6 +148,9 @@ def test_golden_inputs_are_preprocessed_heldout(zoo, heldout):
     assert len({int(labels[i]) for i in idx}) == 10  # spread across all classes
     expected = data.preprocess(pixels[idx])
     got = np.asarray(golden["inputs"], dtype=np.float32).reshape(16, 1, 28, 28)
+    # exact on any CPU: preprocess is one float32 division, subtraction and division per pixel (each fixed
+    # to the bit by IEEE 754), and golden.json holds each float32 as its shortest repr, which parses back
+    # to the same bits
     assert np.array_equal(got, expected)
 
 
@@ -164,12 +185,45 @@ def test_golden_logits_match_committed_weights(zoo):
     _, model = _load_weights(name)
     with torch.no_grad():
         logits = model(torch.tensor(golden["inputs"], dtype=torch.float32).reshape(-1, 1, 28, 28)).numpy()
-    np.testing.assert_allclose(logits, np.asarray(golden["logits"], dtype=np.float32), rtol=0, atol=1e-5)
+    want = np.asarray(golden["logits"], dtype=np.float32)
+    assert np.array_equal(logits.argmax(1), want.argmax(1))
+    np.testing.assert_allclose(logits, want, rtol=0, atol=GOLDEN_ATOL)
+
+
+def test_committed_onnx_is_the_export_of_weights_pt(zoo, tmp_path):
+    """Exporting the committed weights again gives the committed graph (same node sequence, inputs, outputs,
+    initializer names, shapes and types) and the same initializer values to within REEXPORT_RTOL."""
+    name = zoo[0]
+    _, model = _load_weights(name)
+    path = str(tmp_path / "model.onnx")
+    export_onnx(model, path)
+    committed = onnx.load(_path(name, "model.onnx"), load_external_data=False)
+    new = onnx.load(path, load_external_data=False)
+    assert list(new.opset_import) == list(committed.opset_import)
+    assert list(new.graph.input) == list(committed.graph.input)
+    assert list(new.graph.output) == list(committed.graph.output)
+    assert [n.op_type for n in new.graph.node] == [n.op_type for n in committed.graph.node]
+    want = {i.name: numpy_helper.to_array(i) for i in committed.graph.initializer}
+    got = {i.name: numpy_helper.to_array(i) for i in new.graph.initializer}
+    assert sorted(got) == sorted(want)
+    for key, w in want.items():
+        assert got[key].shape == w.shape and got[key].dtype == w.dtype, key
+        np.testing.assert_allclose(got[key], w, rtol=REEXPORT_RTOL, atol=REEXPORT_ATOL, err_msg=key)
 
 
 def test_card_accuracy_reproduces(zoo, heldout):
+    """The card's count of correct held-out digits, up to digits within DECISION_MARGIN of a tie (which another
+    CPU's kernels could tip either way; at most 2 may be that close, none is today)."""
     name, card, _ = zoo
     pixels, labels = heldout
     _, model = _load_weights(name)
-    pred = predict_logits(model, pixels).argmax(1)  # the same batches (500) the card was measured with
-    assert int((pred == labels).sum()) / len(labels) == card["heldOutAccuracy"]
+    logits = predict_logits(model, pixels)  # the same batches (500) the card was measured with
+    pred = logits.argmax(1)
+    rows = np.arange(len(labels))
+    best_other = np.where(np.arange(logits.shape[1]) == labels[:, None], -np.inf, logits).max(1)
+    undecided = np.abs(logits[rows, labels] - best_other) < DECISION_MARGIN
+    surely_correct = int(((pred == labels) & ~undecided).sum())
+    card_correct = int(card["heldOutAccuracy"] * len(labels) + 0.5)
+    assert card_correct / len(labels) == card["heldOutAccuracy"]
+    assert int(undecided.sum()) <= 2
+    assert surely_correct <= card_correct <= surely_correct + int(undecided.sum())
