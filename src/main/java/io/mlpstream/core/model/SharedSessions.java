@@ -146,6 +146,13 @@ public final class SharedSessions {
             throw new ModelException(
                     "ONNX Runtime could not load model '" + card.name() + "' from " + model.origin() + ": " + e.getMessage(), e);
         } finally {
+            // Safe to close right after createSession: in ONNX Runtime Java 1.28.0 an OrtSession keeps only its native
+            // session handle, never the options object (OrtSession.java, constructors at lines 89-95 and 108-120), and
+            // the C API copies the options' settings into the session and creates the execution providers (CUDA
+            // included) from their factories while the session is built. The one thing SessionOptions.close() ends
+            // that a live session could still use is a custom op library (it unloads those registered with
+            // registerCustomOpLibrary: SessionOptions.close(), lines 733-748); we register none. Should that change,
+            // the options must live as long as the session (keep them in the Entry and close them after it).
             if (options != null) {
                 options.close();
             }
