@@ -62,7 +62,7 @@ public final class PoisonPills {
         pills.add(deadImage("bmp", write(digitImage(digits, 3), "bmp"), "image/bmp", "looks like BMP"));
         pills.add(deadImage("text-posing-as-jpeg", "GET / HTTP/1.1\r\nHost: example.com\r\n".getBytes(StandardCharsets.US_ASCII),
                 "image/jpeg", "looks like text"));
-        // the JDK's reader decodes the four-channel JPEG its own writer produces: tagged, colours and all
+        // a four-channel JPEG (the JDK writer's) is read as Pillow reads CMYK: tagged
         pills.add(tagged("cmyk-jpeg", cmykJpeg(64, 64), "image/jpeg", -1));
         pills.add(tagged("one-by-20000-png", TestImages.png(TestImages.grayPattern(1, 20_000)), "image/png", -1));
         pills.add(tagged("sixteen-bit-png-of-digit-4", TestImages.png(gray16(digits, 4)), "image/png", 4));

@@ -1,6 +1,7 @@
 package io.mlpstream.core.image;
 
 import io.mlpstream.core.image.ImageRejectedException.Reason;
+import io.mlpstream.core.image.PreprocessSpec.ExifOrientation;
 import java.awt.Rectangle;
 import java.awt.image.BufferedImage;
 import java.io.IOException;
@@ -26,8 +27,15 @@ import javax.imageio.event.IIOReadWarningListener;
  *
  * <p>With a {@link TurboJpeg} decoder ({@link JpegDecoding}), JPEGs are decoded whole through libjpeg-turbo's
  * TurboJPEG API instead: the same pixels, with decode + resize 16 % cheaper than ImageIO's window.
- * Whatever it cannot decode cleanly (truncated, corrupt, CMYK) goes the ImageIO way above, so verdicts
+ * Whatever it cannot decode cleanly (truncated, corrupt) goes the ImageIO way above, so verdicts
  * and messages do not depend on the decoder.
+ *
+ * <p>Four-channel JPEGs (CMYK, YCCK) come out as the RGB Pillow reads from them ({@link CmykJpeg}), whichever
+ * decoder reads them: ImageIO's raw components ({@code readRaster}), or TurboJPEG's CMYK.
+ *
+ * <p>With {@link ExifOrientation#APPLY}, an image whose EXIF orientation (read from the header bytes,
+ * {@link ExifOrientationTag}) is 2 to 8 is decoded whole and turned upright as Pillow's {@code exif_transpose} does
+ * ({@link ExifTranspose}); the result is then in its canonical 8-bit form ({@link PixelConversion#canonical}).
  */
 public final class ImageDecoder {
 
@@ -74,9 +82,27 @@ public final class ImageDecoder {
         return decode(encoded, null).pixels();
     }
 
-    /** Decodes at least the pixels {@code window} asks for (see the class comment). */
+    /** Decodes at least the pixels {@code window} asks for (see the class comment), EXIF orientation ignored. */
     public DecodedImage decode(byte[] encoded, Window window) throws ImageRejectedException {
-        if (turbo != null && ImageGuard.sniff(encoded) == ImageFormat.JPEG) {
+        return decode(encoded, window, ExifOrientation.IGNORE);
+    }
+
+    /**
+     * Decodes the image as {@code exif} says to see it: at least the pixels {@code window} asks for when it is to be
+     * seen as stored; whole, without asking {@code window}, when it is to be turned (orientation 2 to 8).
+     */
+    public DecodedImage decode(byte[] encoded, Window window, ExifOrientation exif) throws ImageRejectedException {
+        ImageFormat format = ImageGuard.sniff(encoded);
+        int orientation = exif == ExifOrientation.APPLY ? ExifOrientationTag.of(encoded, format) : ExifOrientationTag.AS_STORED;
+        if (orientation == ExifOrientationTag.AS_STORED) {
+            return decodeAsStored(encoded, format, window);
+        }
+        BufferedImage stored = decodeAsStored(encoded, format, null).pixels();
+        return DecodedImage.whole(ExifTranspose.apply(PixelConversion.canonical(stored), orientation));
+    }
+
+    private DecodedImage decodeAsStored(byte[] encoded, ImageFormat format, Window window) throws ImageRejectedException {
+        if (turbo != null && format == ImageFormat.JPEG) {
             BufferedImage fast = turbo.decode(encoded, guard);
             if (fast != null) {
                 return DecodedImage.whole(fast);
@@ -86,7 +112,7 @@ public final class ImageDecoder {
             ImageHeader header = checked.header();
             Rectangle region = window == null || header.format() != ImageFormat.JPEG ? null
                     : regionToBottom(window.of(header.width(), header.height()), header.width(), header.height());
-            BufferedImage pixels = read(checked, encoded.length, region);
+            BufferedImage pixels = read(checked, encoded, region);
             return region == null ? DecodedImage.whole(pixels)
                     : new DecodedImage(pixels, header.width(), header.height(), region.x, region.y);
         }
@@ -105,9 +131,11 @@ public final class ImageDecoder {
         return region.width == width && region.height == height ? null : region;
     }
 
-    private static BufferedImage read(CheckedImage checked, int byteCount, Rectangle region) throws ImageRejectedException {
+    private static BufferedImage read(CheckedImage checked, byte[] encoded, Rectangle region) throws ImageRejectedException {
         ImageHeader header = checked.header();
         ImageReader reader = checked.reader();
+        int byteCount = encoded.length;
+        JpegSegments jpeg = header.format() == ImageFormat.JPEG ? JpegSegments.read(encoded) : null;
         List<String> truncation = new ArrayList<>(1);
         IIOReadWarningListener warnings = (source, warning) -> {
             if (isTruncationWarning(warning)) {
@@ -121,7 +149,9 @@ public final class ImageDecoder {
             if (region != null) {
                 param.setSourceRegion(region);
             }
-            image = reader.read(0, param);
+            image = jpeg != null && jpeg.components() == 4
+                    ? CmykJpeg.fromRaster(reader.readRaster(0, param), jpeg.isYcck()) // not the JDK's CMYK colours
+                    : reader.read(0, param);
         } catch (IOException | RuntimeException e) {
             Reason reason = isUnsupportedVariant(e) ? Reason.UNSUPPORTED_FORMAT : Reason.CORRUPT;
             throw new ImageRejectedException(reason, String.format(
@@ -153,7 +183,7 @@ public final class ImageDecoder {
         return warning != null && warning.toLowerCase(Locale.ROOT).contains("premature end");
     }
 
-    /** The JDK JPEG reader's answer to CMYK/YCCK and other colour spaces it cannot convert. */
+    /** The JDK JPEG reader's answer to colour spaces it cannot convert. */
     private static boolean isUnsupportedVariant(Throwable e) {
         String m = e.getMessage();
         return m != null && m.toLowerCase(Locale.ROOT).contains("unsupported image type");

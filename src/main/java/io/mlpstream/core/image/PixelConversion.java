@@ -40,6 +40,14 @@ final class PixelConversion {
         return toBgr8(image);
     }
 
+    /**
+     * The canonical form whatever the spec's colour: grey for grey sources, BGR otherwise. For either colour,
+     * {@code canonical(canonical(image), color)} equals {@code canonical(image, color)}.
+     */
+    static BufferedImage canonical(BufferedImage image) {
+        return isGrayLevels(image) ? toGray8(image) : toBgr8(image);
+    }
+
     static BufferedImage toGray8(BufferedImage image) {
         if (image.getType() == BufferedImage.TYPE_BYTE_GRAY) {
             return image;

@@ -4,7 +4,7 @@ import java.util.Arrays;
 import java.util.Locale;
 
 /**
- * How a model wants its input: colour, resize-then-center-crop geometry, interpolation, and
+ * How a model wants its input: EXIF orientation, colour, resize-then-center-crop geometry, interpolation, and
  * {@code (pixel / scale - mean[c]) / std[c]} normalisation, laid out NCHW. Immutable; build it with
  * {@link #builder()}, which validates every field and every combination.
  *
@@ -19,6 +19,7 @@ public final class PreprocessSpec {
     public static final boolean DEFAULT_ANTIALIAS = true;
     public static final float DEFAULT_SCALE = 255.0f;
     public static final Layout DEFAULT_LAYOUT = Layout.NCHW;
+    public static final ExifOrientation DEFAULT_EXIF_ORIENTATION = ExifOrientation.IGNORE;
 
     /** The colour conversion applied before resizing, as PIL's {@code convert("L")} / {@code convert("RGB")}. */
     public enum Color {
@@ -93,6 +94,35 @@ public final class PreprocessSpec {
         }
     }
 
+    /**
+     * What an image's EXIF orientation tag does: nothing ({@code ignore}, as torchvision's PIL loading,
+     * {@code Image.open(f).convert("RGB")}, does), or turn the image upright first ({@code apply}, as
+     * {@code PIL.ImageOps.exif_transpose}). An EXIF block that cannot be read counts as no orientation.
+     */
+    public enum ExifOrientation {
+        IGNORE("ignore"),
+        APPLY("apply");
+
+        private final String id;
+
+        ExifOrientation(String id) {
+            this.id = id;
+        }
+
+        public String id() {
+            return id;
+        }
+
+        public static ExifOrientation parse(String id) {
+            return PreprocessSpec.parse(values(), id, "exifOrientation");
+        }
+
+        @Override
+        public String toString() {
+            return id;
+        }
+    }
+
     private final int channels;
     private final int height;
     private final int width;
@@ -104,6 +134,7 @@ public final class PreprocessSpec {
     private final float[] mean;
     private final float[] std;
     private final Layout layout;
+    private final ExifOrientation exifOrientation;
 
     private PreprocessSpec(Builder b) {
         this.channels = b.channels;
@@ -117,6 +148,7 @@ public final class PreprocessSpec {
         this.mean = b.mean.clone();
         this.std = b.std.clone();
         this.layout = b.layout;
+        this.exifOrientation = b.exifOrientation;
     }
 
     public static Builder builder() {
@@ -126,7 +158,8 @@ public final class PreprocessSpec {
     /** A builder holding this spec's values, to derive a variant. */
     public Builder toBuilder() {
         return new Builder().channels(channels).size(height, width).color(color).resize(resize)
-                .interpolation(interpolation).antialias(antialias).scale(scale).mean(mean).std(std).layout(layout);
+                .interpolation(interpolation).antialias(antialias).scale(scale).mean(mean).std(std).layout(layout)
+                .exifOrientation(exifOrientation);
     }
 
     public int channels() {
@@ -180,6 +213,10 @@ public final class PreprocessSpec {
         return layout;
     }
 
+    public ExifOrientation exifOrientation() {
+        return exifOrientation;
+    }
+
     /** channels × height × width. */
     public int floatsPerImage() {
         return channels * height * width;
@@ -205,20 +242,21 @@ public final class PreprocessSpec {
         return channels == s.channels && height == s.height && width == s.width && color == s.color
                 && resize == s.resize && interpolation == s.interpolation && antialias == s.antialias
                 && Float.compare(scale, s.scale) == 0 && Arrays.equals(mean, s.mean)
-                && Arrays.equals(std, s.std) && layout == s.layout;
+                && Arrays.equals(std, s.std) && layout == s.layout && exifOrientation == s.exifOrientation;
     }
 
     @Override
     public int hashCode() {
-        int h = java.util.Objects.hash(channels, height, width, color, resize, interpolation, antialias, scale, layout);
+        int h = java.util.Objects.hash(channels, height, width, color, resize, interpolation, antialias, scale, layout,
+                exifOrientation);
         return 31 * (31 * h + Arrays.hashCode(mean)) + Arrays.hashCode(std);
     }
 
     @Override
     public String toString() {
-        return String.format("PreprocessSpec{%s %dx%dx%d, color=%s, resize=%d, interpolation=%s, antialias=%s,"
-                        + " scale=%s, mean=%s, std=%s}", layout, channels, height, width, color, resize, interpolation, antialias, scale,
-                Arrays.toString(mean), Arrays.toString(std));
+        return String.format("PreprocessSpec{%s %dx%dx%d, exifOrientation=%s, color=%s, resize=%d, interpolation=%s,"
+                        + " antialias=%s, scale=%s, mean=%s, std=%s}", layout, channels, height, width, exifOrientation, color,
+                resize, interpolation, antialias, scale, Arrays.toString(mean), Arrays.toString(std));
     }
 
     /** Setters return {@code this}; {@link #build()} validates. */
@@ -234,6 +272,7 @@ public final class PreprocessSpec {
         private float[] mean; // null: 0 per channel
         private float[] std; // null: 1 per channel
         private Layout layout = DEFAULT_LAYOUT;
+        private ExifOrientation exifOrientation = DEFAULT_EXIF_ORIENTATION;
 
         private Builder() {}
 
@@ -300,6 +339,15 @@ public final class PreprocessSpec {
 
         public Builder layout(String layout) {
             return layout(Layout.parse(layout));
+        }
+
+        public Builder exifOrientation(ExifOrientation exifOrientation) {
+            this.exifOrientation = checkNotNull(exifOrientation, "exifOrientation");
+            return this;
+        }
+
+        public Builder exifOrientation(String exifOrientation) {
+            return exifOrientation(ExifOrientation.parse(exifOrientation));
         }
 
         public PreprocessSpec build() {

@@ -17,7 +17,10 @@ import java.util.Optional;
  * ImageIO, 1.8 ms in C with the same library, 2.0-2.1 ms here (BENCHMARKS.md). With default flags
  * (accurate integer IDCT, smooth chroma upsampling) both produce the same bytes, which the tests check.
  *
- * <p>This is only the fast path: any error or warning from TurboJPEG (truncated or corrupt data, CMYK, 12-bit) makes
+ * <p>Four-channel JPEGs (CMYK, and YCCK, which libjpeg turns into CMYK) are decoded to CMYK samples and converted as
+ * Pillow converts them ({@link CmykJpeg}).
+ *
+ * <p>This is only the fast path: any error or warning from TurboJPEG (truncated or corrupt data, 12-bit) makes
  * {@link #decode} return null and the caller decodes with ImageIO, whose verdict and message stand as before. Each
  * call opens and destroys its own TurboJPEG handle, so instances are thread-safe and hold no native memory.
  */
@@ -25,9 +28,12 @@ public final class TurboJpeg {
 
     private static final int TJPF_BGR = 1;
     private static final int TJPF_GRAY = 6;
+    private static final int TJPF_CMYK = 11;
     private static final int TJCS_RGB = 0;
     private static final int TJCS_YCBCR = 1;
     private static final int TJCS_GRAY = 2;
+    private static final int TJCS_CMYK = 3;
+    private static final int TJCS_YCCK = 4;
 
     static final Loaded LOADED = load("turbojpeg");
 
@@ -44,9 +50,9 @@ public final class TurboJpeg {
     }
 
     /**
-     * The pixels ImageIO would give — {@code TYPE_3BYTE_BGR} for colour, {@code TYPE_BYTE_GRAY} for greyscale — or
-     * null when TurboJPEG cannot decode {@code jpeg} cleanly. The declared size is checked against {@code guard}'s
-     * pixel limit before any pixel is decoded.
+     * The pixels {@link ImageDecoder}'s ImageIO path gives — {@code TYPE_3BYTE_BGR} for colour and CMYK,
+     * {@code TYPE_BYTE_GRAY} for greyscale — or null when TurboJPEG cannot decode {@code jpeg} cleanly. The declared
+     * size is checked against {@code guard}'s pixel limit before any pixel is decoded.
      */
     public BufferedImage decode(byte[] jpeg, ImageGuard guard) throws ImageRejectedException {
         Pointer handle = Lib.tjInitDecompress();
@@ -63,9 +69,12 @@ public final class TurboJpeg {
                 return null;
             }
             ImageGuard.checkDimensions(ImageFormat.JPEG, width[0], height[0], guard.maxPixels());
+            if (colorspace[0] == TJCS_CMYK || colorspace[0] == TJCS_YCCK) {
+                return decodeCmyk(handle, jpeg, size, width[0], height[0]);
+            }
             boolean gray = colorspace[0] == TJCS_GRAY;
             if (!gray && colorspace[0] != TJCS_YCBCR && colorspace[0] != TJCS_RGB) {
-                return null; // CMYK, YCCK: ImageIO refuses them with its own message
+                return null;
             }
             BufferedImage image = new BufferedImage(width[0], height[0],
                     gray ? BufferedImage.TYPE_BYTE_GRAY : BufferedImage.TYPE_3BYTE_BGR);
@@ -75,6 +84,16 @@ public final class TurboJpeg {
         } finally {
             Lib.tjDestroy(handle);
         }
+    }
+
+    private static BufferedImage decodeCmyk(Pointer handle, byte[] jpeg, NativeLong size, int width, int height) {
+        long bytes = 4L * width * height;
+        if (bytes > Integer.MAX_VALUE - 8) {
+            return null;
+        }
+        byte[] cmyk = new byte[(int) bytes];
+        int status = Lib.tjDecompress2(handle, jpeg, size, cmyk, width, 0, height, TJPF_CMYK, 0);
+        return status == 0 ? CmykJpeg.fromCmyk(cmyk, width, height) : null;
     }
 
     /** The decoder, or null and the one-line reason it could not be loaded. */

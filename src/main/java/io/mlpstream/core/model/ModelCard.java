@@ -49,7 +49,8 @@ public record ModelCard(
             Boolean antialias,
             Double scale,
             double[] mean,
-            double[] std)
+            double[] std,
+            String exifOrientation)
             implements Serializable {}
 
     /** Which output to read and whether it still needs a softmax ({@code logits}) or not ({@code probabilities}). */
@@ -108,12 +109,25 @@ public record ModelCard(
                 input.std() != null && input.std().length == input.channels(),
                 origin,
                 "\"input.std\" needs one value per channel (" + input.channels() + ")");
+        require(
+                input.exifOrientation() == null || isExifOrientation(input.exifOrientation()),
+                origin,
+                "\"input.exifOrientation\" must be \"ignore\" (the default) or \"apply\", got '" + input.exifOrientation() + "'");
         require(output != null && output.name() != null, origin, "\"output.name\" (the ONNX output name) is missing");
         require(
                 output.kind() == null || output.isLogits() || "probabilities".equals(output.kind()),
                 origin,
                 "\"output.kind\" must be logits or probabilities, got '" + output.kind() + "'");
         require(labels != null && !labels.isEmpty(), origin, "\"labels\" is missing or empty");
+    }
+
+    private static boolean isExifOrientation(String value) {
+        try {
+            PreprocessSpec.ExifOrientation.parse(value);
+            return true;
+        } catch (IllegalArgumentException e) {
+            return false;
+        }
     }
 
     private static void require(boolean ok, String origin, String what) {
@@ -145,6 +159,9 @@ public record ModelCard(
         }
         if (input.scale() != null) {
             b.scale(input.scale().floatValue());
+        }
+        if (input.exifOrientation() != null) {
+            b.exifOrientation(input.exifOrientation());
         }
         try {
             return b.build();

@@ -110,6 +110,42 @@ abstract class ImageDecoderTest {
         assertThat(grayAlpha.getRaster().getSample(4, 3, 1)).isEqualTo(36);
     }
 
+    @Test
+    void aCmykJpegCutShortIsCorruptAndOneDeclaringTooManyPixelsIsRefusedFromItsHeader() throws Exception {
+        for (String name : new String[] {"cmyk-adobe.jpg", "ycck-420.jpg"}) {
+            byte[] jpeg = PillowDecodeTest.bytes(name);
+            ImageRejectedException cut = rejection(() -> decoder.decode(Arrays.copyOf(jpeg, jpeg.length * 2 / 3)));
+            assertThat(cut.reasonCode()).as(name).isEqualTo("corrupt");
+            assertThat(cut).hasMessageContaining("JPEG 75 x 61");
+            byte[] bomb = declaring(jpeg, 60_000, 60_000);
+            for (PreprocessSpec.ExifOrientation exif : PreprocessSpec.ExifOrientation.values()) {
+                ImageRejectedException e = rejection(() -> decoder.decode(bomb, null, exif));
+                assertThat(e.reasonCode()).as(name).isEqualTo("too-many-pixels");
+            }
+        }
+    }
+
+    @Test
+    void anUprightImageIsStillRefusedFromItsHeaderWhenItDeclaresTooManyPixels() throws Exception {
+        byte[] bomb = declaring(PillowDecodeTest.bytes("exif-6.jpg"), 60_000, 60_000);
+        ImageRejectedException e = rejection(() -> decoder.decode(bomb, null, PreprocessSpec.ExifOrientation.APPLY));
+        assertThat(e.reasonCode()).isEqualTo("too-many-pixels");
+    }
+
+    /** {@code jpeg} with its frame header declaring another size (the scan data left as it is). */
+    static byte[] declaring(byte[] jpeg, int width, int height) {
+        byte[] out = jpeg.clone();
+        int at = 2;
+        while ((out[at + 1] & 0xFF) < 0xC0 || (out[at + 1] & 0xFF) > 0xC2) {
+            at += 2 + (((out[at + 2] & 0xFF) << 8) | (out[at + 3] & 0xFF));
+        }
+        out[at + 5] = (byte) (height >> 8);
+        out[at + 6] = (byte) height;
+        out[at + 7] = (byte) (width >> 8);
+        out[at + 8] = (byte) width;
+        return out;
+    }
+
     static BufferedImage noise(int w, int h) {
         BufferedImage img = new BufferedImage(w, h, BufferedImage.TYPE_3BYTE_BGR);
         java.util.Random random = new java.util.Random(1);

@@ -21,6 +21,7 @@ class PreprocessSpecTest {
         assertThat(spec.mean()).containsExactly(0f);
         assertThat(spec.std()).containsExactly(1f);
         assertThat(spec.layout()).isEqualTo(PreprocessSpec.Layout.NCHW);
+        assertThat(spec.exifOrientation()).as("as torchvision's PIL loading").isEqualTo(PreprocessSpec.ExifOrientation.IGNORE);
         assertThat(spec.floatsPerImage()).isEqualTo(784);
         assertThat(imagenet().build().floatsPerImage()).isEqualTo(3 * 224 * 224);
     }
@@ -36,6 +37,9 @@ class PreprocessSpecTest {
                 .hasSameHashCodeAs(imagenet().mean(0.5f, 0.5f, 0.5f).build())
                 .isNotEqualTo(imagenet().build())
                 .isEqualTo(spec.toBuilder().build());
+        PreprocessSpec upright = spec.toBuilder().exifOrientation("apply").build();
+        assertThat(upright).isNotEqualTo(spec).isEqualTo(upright.toBuilder().build());
+        assertThat(upright.exifOrientation()).isEqualTo(PreprocessSpec.ExifOrientation.APPLY);
     }
 
     @Test
@@ -59,6 +63,8 @@ class PreprocessSpecTest {
                 .hasMessage("unknown color \"bgr\"; expected one of \"grayscale\", \"rgb\"");
         assertThatThrownBy(() -> imagenet().layout("NHWC"))
                 .hasMessage("unknown layout \"NHWC\"; expected one of \"NCHW\"");
+        assertThatThrownBy(() -> imagenet().exifOrientation("rotate"))
+                .hasMessage("unknown exifOrientation \"rotate\"; expected one of \"ignore\", \"apply\"");
     }
 
     @Test

@@ -40,6 +40,20 @@ class TurboJpegTest {
     }
 
     @Test
+    void cmykAndYcckJpegsAreDecodedHereToTheImageIoPathsBytes() throws Exception {
+        ImageDecoder imageIo = new ImageDecoder(new ImageGuard(), JpegDecoding.IMAGEIO);
+        for (String name : new String[] {"cmyk-adobe.jpg", "cmyk-no-adobe.jpg", "cmyk-progressive.jpg", "ycck-420.jpg",
+                "ycck-444.jpg"}) {
+            byte[] jpeg = PillowDecodeTest.bytes(name);
+            BufferedImage fast = turbo.decode(jpeg, guard);
+            assertThat(fast).as(name + ": TurboJPEG decodes it, no fallback").isNotNull();
+            assertThat(bytes(fast)).as(name).isEqualTo(bytes(imageIo.decode(jpeg)));
+        }
+        // an Adobe transform of 1 on four channels: libjpeg warns (and reads YCCK), so the ImageIO path reads it
+        assertThat(turbo.decode(PillowDecodeTest.bytes("ycck-transform-1.jpg"), guard)).isNull();
+    }
+
+    @Test
     void theModelInputIsIdenticalWhicheverDecoderRan() throws Exception {
         // ImageIO decodes only the crop's window, TurboJPEG the whole image: the tensor must not change by a bit
         Preprocessor pre = new Preprocessor(PreprocessSpec.builder().channels(3).size(224, 224).resize(256)

@@ -1,5 +1,6 @@
 package io.mlpstream.core.model;
 
+import io.mlpstream.core.image.PreprocessSpec;
 import io.mlpstream.testutils.OnnxProtobuf;
 
 import org.junit.jupiter.api.Test;
@@ -137,6 +138,28 @@ class ModelSourceTest {
                 .isInstanceOf(ModelException.class)
                 .hasMessageContaining("is not valid JSON for a model card")
                 .hasMessageContaining("maybe");
+    }
+
+    @Test
+    void exifOrientationIsIgnoredUnlessTheCardSaysApplyAndAnythingElseIsRefusedAtParse() throws Exception {
+        assertThat(ModelSource.load(byoExample().toString()).card().preprocessSpec().exifOrientation())
+                .as("absent: torchvision's PIL loading").isEqualTo(PreprocessSpec.ExifOrientation.IGNORE);
+        Path apply = byoWithExifOrientation("apply");
+        assertThat(ModelSource.load(apply.toString()).card().preprocessSpec().exifOrientation())
+                .isEqualTo(PreprocessSpec.ExifOrientation.APPLY);
+        Path ignore = byoWithExifOrientation("ignore");
+        assertThat(ModelSource.load(ignore.toString()).card().preprocessSpec().exifOrientation())
+                .isEqualTo(PreprocessSpec.ExifOrientation.IGNORE);
+        Path typo = byoWithExifOrientation("rotate");
+        assertThatThrownBy(() -> ModelSource.load(typo.toString()))
+                .isInstanceOf(ModelException.class)
+                .hasMessage("Model card " + typo.resolve("model.json") + " is invalid: \"input.exifOrientation\" must be"
+                        + " \"ignore\" (the default) or \"apply\", got 'rotate'.");
+    }
+
+    private Path byoWithExifOrientation(String value) throws Exception {
+        return byoWith(c -> c.replace("\"interpolation\": \"bilinear\"",
+                "\"interpolation\": \"bilinear\", \"exifOrientation\": \"" + value + "\""));
     }
 
     @Test
