@@ -23,6 +23,7 @@ import static io.mlpstream.job.InferenceJobOptions.*;
 public record InferenceJobSpec(
         String kafkaBootstrapServers,
         String kafkaInputTopic,
+        String kafkaWriterSchemasDir,
         String kafkaResultsTopic,
         String kafkaDeadLetterTopic,
         String kafkaMetricsTopic,
@@ -86,7 +87,8 @@ public record InferenceJobSpec(
         check(!input.equals(results) && !input.equals(dead) && !input.equals(metrics),
                 "kafka.input-topic=%s must differ from the results, dead-letter and metrics topics, or the job would read its own output.", input);
         return new InferenceJobSpec(
-                get(c, KAFKA_BOOTSTRAP_SERVERS), input, results, dead, metrics, get(c, KAFKA_GROUP_ID), offsets, get(c, KAFKA_BOUNDED),
+                get(c, KAFKA_BOOTSTRAP_SERVERS), input, get(c, KAFKA_WRITER_SCHEMAS_DIR).strip(), results, dead, metrics,
+                get(c, KAFKA_GROUP_ID), offsets, get(c, KAFKA_BOUNDED),
                 guarantee, prefix, txTimeout, get(c, KAFKA_CHECK_TOPICS), Map.copyOf(config.kafkaProperties()), inference,
                 window, get(c, JOB_NAME), parallelism, maxParallelism, checkpoint, get(c, JOB_CHECKPOINT_DIR).strip());
     }
@@ -95,6 +97,7 @@ public record InferenceJobSpec(
     @Override
     public String toString() {
         return "InferenceJobSpec[kafkaBootstrapServers=" + kafkaBootstrapServers + ", kafkaInputTopic=" + kafkaInputTopic
+                + ", kafkaWriterSchemasDir=" + kafkaWriterSchemasDir
                 + ", kafkaResultsTopic=" + kafkaResultsTopic + ", kafkaDeadLetterTopic=" + kafkaDeadLetterTopic
                 + ", kafkaMetricsTopic=" + kafkaMetricsTopic + ", kafkaGroupId=" + kafkaGroupId
                 + ", kafkaDeliveryGuarantee=" + kafkaDeliveryGuarantee + ", kafkaProperties=" + KafkaPropertiesLog.render(kafkaProperties)
