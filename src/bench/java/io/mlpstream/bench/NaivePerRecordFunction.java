@@ -38,22 +38,22 @@ final class NaivePerRecordFunction extends ProcessFunction<KafkaRecord, Predicti
             new OutputTag<>("naive-failures", InferenceFailure.typeInfo(TypeInformation.of(KafkaRecord.class)));
 
     /** The naive job's inference stage: this function in a map-like operator. */
-    static final InferenceJob.InferenceStage STAGE = (records, spec, modelName) -> {
+    static final InferenceJob.InferenceStage STAGE = (records, spec, images) -> {
         SingleOutputStreamOperator<Prediction<KafkaRecord>> predictions = records
-                .process(new NaivePerRecordFunction(spec.inference(), modelName), Prediction.typeInfo(records.getType()))
+                .process(new NaivePerRecordFunction(spec.inference(), images), Prediction.typeInfo(records.getType()))
                 .name("per-record map");
         return new InferenceJob.Inferred(predictions, predictions.getSideOutput(FAILURES));
     };
 
     private final InferenceSettings settings;
-    private final String modelName;
+    private final ImageEventImages images;
     private transient SharedSessions.Lease lease;
     private transient BatchInference<KafkaRecord> inference;
     private transient ModelCard card;
 
-    NaivePerRecordFunction(InferenceSettings settings, String modelName) {
+    NaivePerRecordFunction(InferenceSettings settings, ImageEventImages images) {
         this.settings = settings;
-        this.modelName = modelName;
+        this.images = images;
     }
 
     @Override
@@ -63,7 +63,7 @@ final class NaivePerRecordFunction extends ProcessFunction<KafkaRecord, Predicti
         lease = SharedSessions.acquire(model, settings.modelDevice(), settings.modelIntraOpThreads());
         inference = new BatchInference<>(lease.runner(), new ImageTranslator(card,
                 new ImageDecoder(new ImageGuard(settings.imageMaxPixels()), settings.imageJpegDecoder()), settings.outputTopK()),
-                new ImageEventImages(modelName), 1, BatchInference::nowEpochMicros);
+                images, 1, BatchInference::nowEpochMicros);
     }
 
     @Override

@@ -9,7 +9,9 @@ import io.mlpstream.job.metrics.LatencyReportFunction;
 import io.mlpstream.job.metrics.LatencySample;
 import io.mlpstream.job.metrics.LatencySamples;
 import io.mlpstream.job.serde.DeadLetterSerializer;
+import io.mlpstream.job.serde.ImageEventCodec;
 import io.mlpstream.job.serde.ImageEventImages;
+import io.mlpstream.job.serde.ImageEventSchemas;
 import io.mlpstream.job.serde.KafkaRecord;
 import io.mlpstream.job.serde.KafkaRecordDeserializer;
 import io.mlpstream.job.serde.LatencyReportSerializer;
@@ -34,6 +36,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.io.Serializable;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Properties;
 import java.util.function.UnaryOperator;
@@ -60,30 +63,41 @@ public final class InferenceJob {
     /** What the inference stage gives the sinks: predictions and failures of the input records. */
     public record Inferred(DataStream<Prediction<KafkaRecord>> predictions, DataStream<InferenceFailure<KafkaRecord>> failures) {}
 
-    /** How records become predictions and failures; the default is the micro-batching operator. */
+    /**
+     * How records become predictions and failures; the default is the micro-batching operator. {@code images} gets the
+     * image of each record: it decodes the ImageEvent and validates it for the served model and the results topic.
+     */
     @FunctionalInterface
     public interface InferenceStage extends Serializable {
-        Inferred apply(DataStream<KafkaRecord> records, InferenceJobSpec spec, String modelName);
+        Inferred apply(DataStream<KafkaRecord> records, InferenceJobSpec spec, ImageEventImages images);
     }
 
     /** The production inference stage: {@link ImageInference} over the records' Avro ImageEvents. */
-    public static final InferenceStage MICRO_BATCHED = (records, spec, modelName) -> {
+    public static final InferenceStage MICRO_BATCHED = (records, spec, images) -> {
         ImageInference<KafkaRecord> inference = ImageInference.<KafkaRecord>builder(spec.inference())
-                .imageBytes(new ImageEventImages(modelName))
+                .imageBytes(images)
                 .uid(UID_INFERENCE)
                 .build();
         SingleOutputStreamOperator<Prediction<KafkaRecord>> predictions = inference.apply(records);
         return new Inferred(predictions, predictions.getSideOutput(inference.failures()));
     };
 
-    /** Adds the job to {@code env}; checks the model on the client first so a bad model fails before submission. */
+    /**
+     * Adds the job to {@code env}, its sinks keeping every record within {@code limits} (from {@link TopicPreflight});
+     * checks the model and the writer schemas on the client first, so either fails before submission.
+     */
+    public static void build(StreamExecutionEnvironment env, InferenceJobSpec spec, RecordSizeLimits limits) {
+        build(env, spec, limits, MICRO_BATCHED, UnaryOperator.identity(), UnaryOperator.identity());
+    }
+
+    /** The job for topics with Kafka's default record size limit (no {@link TopicPreflight}: demo, tests). */
     public static void build(StreamExecutionEnvironment env, InferenceJobSpec spec) {
-        build(env, spec, MICRO_BATCHED, UnaryOperator.identity(), UnaryOperator.identity());
+        build(env, spec, assumedLimits(spec), MICRO_BATCHED, UnaryOperator.identity(), UnaryOperator.identity());
     }
 
     /** The same job around another inference stage (benchmark baselines compare against the production one). */
     public static void build(StreamExecutionEnvironment env, InferenceJobSpec spec, InferenceStage stage) {
-        build(env, spec, stage, UnaryOperator.identity(), UnaryOperator.identity());
+        build(env, spec, assumedLimits(spec), stage, UnaryOperator.identity(), UnaryOperator.identity());
     }
 
     /**
@@ -94,13 +108,41 @@ public final class InferenceJob {
     static void build(StreamExecutionEnvironment env, InferenceJobSpec spec,
                       UnaryOperator<DataStream<KafkaRecord>> beforeInference,
                       UnaryOperator<DataStream<Prediction<KafkaRecord>>> afterInference) {
-        build(env, spec, MICRO_BATCHED, beforeInference, afterInference);
+        build(env, spec, assumedLimits(spec), MICRO_BATCHED, beforeInference, afterInference);
     }
 
-    private static void build(StreamExecutionEnvironment env, InferenceJobSpec spec, InferenceStage stage,
-                              UnaryOperator<DataStream<KafkaRecord>> beforeInference,
+    /** Limits with Kafka's default {@code max.message.bytes} and the producer's settings of {@code spec}. */
+    static RecordSizeLimits assumedLimits(InferenceJobSpec spec) {
+        return RecordSizeLimits.assumed(spec.kafkaProperties(), "not read from the topics");
+    }
+
+    /**
+     * Our ImageEvent schemas plus those in {@code kafka.writer-schemas-dir}.
+     *
+     * @throws ConfigException naming the directory or file if one is unreadable or incompatible
+     */
+    static ImageEventSchemas writerSchemas(InferenceJobSpec spec) {
+        ImageEventSchemas ours = ImageEventSchemas.ours();
+        if (spec.kafkaWriterSchemasDir().isEmpty()) {
+            return ours;
+        }
+        try {
+            return ours.withDirectory(Path.of(spec.kafkaWriterSchemasDir()));
+        } catch (IllegalArgumentException e) {
+            throw new ConfigException(InferenceJobOptions.KAFKA_WRITER_SCHEMAS_DIR.key() + "=" + spec.kafkaWriterSchemasDir()
+                    + ": " + e.getMessage());
+        }
+    }
+
+    private static void build(StreamExecutionEnvironment env, InferenceJobSpec spec, RecordSizeLimits limits,
+                              InferenceStage stage, UnaryOperator<DataStream<KafkaRecord>> beforeInference,
                               UnaryOperator<DataStream<Prediction<KafkaRecord>>> afterInference) {
         String modelName = ModelSource.load(spec.inference().modelName()).card().name();
+        ImageEventSchemas schemas = writerSchemas(spec);
+        LOG.info("Reading ImageEvents written with these schemas (fingerprint as on the wire): {}",
+                String.join(", ", schemas.describe()));
+        LOG.info("Sinks' {}", limits.describe());
+        ImageEventCodec codec = new ImageEventCodec(schemas);
         if (spec.jobParallelism() > 0) {
             env.setParallelism(spec.jobParallelism());
         }
@@ -115,13 +157,14 @@ public final class InferenceJob {
 
         DataStream<KafkaRecord> records = beforeInference.apply(env.fromSource(
                 source(spec), WatermarkStrategy.noWatermarks(), "kafka: " + spec.kafkaInputTopic()).uid(UID_SOURCE));
-        Inferred inferred = stage.apply(records, spec, modelName);
+        Inferred inferred = stage.apply(records, spec, new ImageEventImages(modelName, codec, limits.results()));
         DataStream<Prediction<KafkaRecord>> predictions = afterInference.apply(inferred.predictions());
 
-        predictions.sinkTo(sink(spec, "results", new TaggedImageSerializer(spec.kafkaResultsTopic())))
+        predictions.sinkTo(sink(spec, "results", new TaggedImageSerializer(spec.kafkaResultsTopic(), codec, limits.results())))
                 .uid(UID_RESULTS_SINK)
                 .name("kafka: " + spec.kafkaResultsTopic());
-        inferred.failures().sinkTo(sink(spec, "dead-letters", new DeadLetterSerializer(spec.kafkaDeadLetterTopic())))
+        inferred.failures()
+                .sinkTo(sink(spec, "dead-letters", new DeadLetterSerializer(spec.kafkaDeadLetterTopic(), limits.deadLetters())))
                 .uid(UID_DEAD_LETTER_SINK)
                 .name("kafka: " + spec.kafkaDeadLetterTopic());
 
@@ -140,7 +183,7 @@ public final class InferenceJob {
                         PrimitiveArrayTypeInfo.BYTE_PRIMITIVE_ARRAY_TYPE_INFO)
                 .uid(UID_METRICS_WINDOW)
                 .name("latency percentiles")
-                .sinkTo(sink(spec, "metrics", new LatencyReportSerializer(spec.kafkaMetricsTopic(), modelName)))
+                .sinkTo(sink(spec, "metrics", new LatencyReportSerializer(spec.kafkaMetricsTopic(), modelName, limits.metrics())))
                 // one writer, chained to the one window at every job.parallelism: its state then keeps the same max
                 // parallelism (1) whatever the parallelism, so savepoints and retained checkpoints restore at any
                 .setParallelism(1)

@@ -27,6 +27,13 @@ public final class InferenceJobOptions {
             .stringType()
             .defaultValue("images")
             .withDescription("Topic of Avro ImageEvent records to tag.");
+    public static final ConfigOption<String> KAFKA_WRITER_SCHEMAS_DIR = ConfigOptions.key("kafka.writer-schemas-dir")
+            .stringType()
+            .defaultValue("")
+            .withDescription("Directory of further ImageEvent writer schemas (*.avsc) the input topic's producers use, besides "
+                    + "the job's own (schemas/ImageEvent.avsc and its history). Each must be readable as the job's ImageEvent "
+                    + "under Avro's schema resolution rules (checked before submission); a record in a schema the job does not "
+                    + "know is dead-lettered with its fingerprint. Empty = the job's own schemas only.");
     public static final ConfigOption<String> KAFKA_RESULTS_TOPIC = ConfigOptions.key("kafka.results-topic")
             .stringType()
             .defaultValue("tags")
@@ -69,7 +76,8 @@ public final class InferenceJobOptions {
             .booleanType()
             .defaultValue(true)
             .withDescription("Before submitting, check that the four topics exist and that the brokers accept kafka.transaction-timeout "
-                    + "(exactly-once), and fail with one clear line if not.");
+                    + "(exactly-once), and fail with one clear line if not; read the output topics' max.message.bytes, so that "
+                    + "no dead letter or result exceeds what its topic accepts (unchecked: Kafka's default 1 MB is assumed).");
 
     public static final ConfigOption<Duration> METRICS_WINDOW = ConfigOptions.key("metrics.window")
             .durationType()
@@ -116,7 +124,8 @@ public final class InferenceJobOptions {
     /** All options, the operator's included, in the order of the configuration reference. */
     public static List<ConfigOption<?>> all() {
         List<ConfigOption<?>> all = new ArrayList<>(List.of(
-                KAFKA_BOOTSTRAP_SERVERS, KAFKA_INPUT_TOPIC, KAFKA_RESULTS_TOPIC, KAFKA_DEAD_LETTER_TOPIC, KAFKA_METRICS_TOPIC,
+                KAFKA_BOOTSTRAP_SERVERS, KAFKA_INPUT_TOPIC, KAFKA_WRITER_SCHEMAS_DIR, KAFKA_RESULTS_TOPIC, KAFKA_DEAD_LETTER_TOPIC,
+                KAFKA_METRICS_TOPIC,
                 KAFKA_GROUP_ID, KAFKA_STARTING_OFFSETS, KAFKA_BOUNDED, KAFKA_DELIVERY_GUARANTEE, KAFKA_TRANSACTIONAL_ID_PREFIX,
                 KAFKA_TRANSACTION_TIMEOUT, KAFKA_CHECK_TOPICS));
         all.addAll(InferenceOptions.all());

@@ -23,6 +23,7 @@ import static io.mlpstream.job.InferenceJobOptions.*;
 public record InferenceJobSpec(
         String kafkaBootstrapServers,
         String kafkaInputTopic,
+        String kafkaWriterSchemasDir,
         String kafkaResultsTopic,
         String kafkaDeadLetterTopic,
         String kafkaMetricsTopic,
@@ -89,7 +90,8 @@ public record InferenceJobSpec(
         String resumeFrom = get(c, JOB_RESUME_FROM).strip();
         check(!resumeFrom.isEmpty(), "job.resume-from is empty: use latest, none, or the path of a checkpoint or savepoint.");
         return new InferenceJobSpec(
-                get(c, KAFKA_BOOTSTRAP_SERVERS), input, results, dead, metrics, get(c, KAFKA_GROUP_ID), offsets, get(c, KAFKA_BOUNDED),
+                get(c, KAFKA_BOOTSTRAP_SERVERS), input, get(c, KAFKA_WRITER_SCHEMAS_DIR).strip(), results, dead, metrics,
+                get(c, KAFKA_GROUP_ID), offsets, get(c, KAFKA_BOUNDED),
                 guarantee, prefix, txTimeout, get(c, KAFKA_CHECK_TOPICS), Map.copyOf(config.kafkaProperties()), inference,
                 window, get(c, JOB_NAME), parallelism, maxParallelism, checkpoint, get(c, JOB_CHECKPOINT_DIR).strip(), resumeFrom);
     }
@@ -103,6 +105,7 @@ public record InferenceJobSpec(
     @Override
     public String toString() {
         return "InferenceJobSpec[kafkaBootstrapServers=" + kafkaBootstrapServers + ", kafkaInputTopic=" + kafkaInputTopic
+                + ", kafkaWriterSchemasDir=" + kafkaWriterSchemasDir
                 + ", kafkaResultsTopic=" + kafkaResultsTopic + ", kafkaDeadLetterTopic=" + kafkaDeadLetterTopic
                 + ", kafkaMetricsTopic=" + kafkaMetricsTopic + ", kafkaGroupId=" + kafkaGroupId
                 + ", kafkaDeliveryGuarantee=" + kafkaDeliveryGuarantee + ", kafkaProperties=" + KafkaPropertiesLog.render(kafkaProperties)

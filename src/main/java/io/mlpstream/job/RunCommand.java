@@ -45,11 +45,11 @@ final class RunCommand implements Command {
 
     /** Checks topics and model, builds the job and runs it in the current environment (a cluster under 'flink run'). */
     static void submit(InferenceJobSpec spec) {
-        if (spec.kafkaCheckTopics()) {
-            TopicPreflight.check(spec);
-        }
+        RecordSizeLimits limits = spec.kafkaCheckTopics()
+                ? TopicPreflight.check(spec)
+                : RecordSizeLimits.assumed(spec.kafkaProperties(), "not read with kafka.check-topics=false");
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
-        InferenceJob.build(env, spec);
+        InferenceJob.build(env, spec, limits);
         try {
             env.execute(spec.jobName());
         } catch (Exception e) {

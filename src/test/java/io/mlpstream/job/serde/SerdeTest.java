@@ -22,6 +22,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 class SerdeTest {
+    static final ImageEventCodec OURS = ImageEventCodec.ours();
 
     static ImageEvent event(String id) {
         return ImageEvent.newBuilder()
@@ -40,7 +41,7 @@ class SerdeTest {
         byte[] bytes = ImageEventCodec.encode(event("e-1"));
         assertThat(bytes[0]).isEqualTo((byte) 0xC3);
         assertThat(bytes[1]).isEqualTo((byte) 0x01);
-        ImageEvent back = ImageEventCodec.decode(bytes);
+        ImageEvent back = OURS.decode(bytes);
         assertThat(back.getEventId()).isEqualTo("e-1");
         assertThat(back.getCaptureTime()).isEqualTo(Instant.ofEpochMilli(1_700_000_000_123L));
         assertThat(back.getAttributes()).containsEntry("site", "north");
@@ -49,20 +50,20 @@ class SerdeTest {
 
     @Test
     void bytesThatAreNotAnImageEventSayWhy() {
-        assertThatThrownBy(() -> ImageEventCodec.decode(new byte[0]))
+        assertThatThrownBy(() -> OURS.decode(new byte[0]))
                 .hasMessageContaining("empty record value");
-        assertThatThrownBy(() -> ImageEventCodec.decode("{\"json\": true}".getBytes(StandardCharsets.UTF_8)))
+        assertThatThrownBy(() -> OURS.decode("{\"json\": true}".getBytes(StandardCharsets.UTF_8)))
                 .isInstanceOf(ImageEventCodec.UndecodableEventException.class)
                 .hasMessageContaining("not Avro single-object encoding");
         byte[] otherSchema = LatencyReportSerializer.encode(LatencyReport.newBuilder()
                 .setWindowStart(Instant.EPOCH).setWindowEnd(Instant.EPOCH).setModelName("m").setCount(0).setDeadLetters(0)
                 .setThroughputPerSecond(0).setMeanBatchSize(0).setStages(List.of()).build());
-        assertThatThrownBy(() -> ImageEventCodec.decode(otherSchema))
+        assertThatThrownBy(() -> OURS.decode(otherSchema))
                 .isInstanceOf(ImageEventCodec.UndecodableEventException.class)
                 .hasMessageContaining("Avro of another schema");
         byte[] truncated = ImageEventCodec.encode(event("e-2"));
         byte[] cut = java.util.Arrays.copyOf(truncated, 14);
-        assertThatThrownBy(() -> ImageEventCodec.decode(cut)).isInstanceOf(ImageEventCodec.UndecodableEventException.class);
+        assertThatThrownBy(() -> OURS.decode(cut)).isInstanceOf(ImageEventCodec.UndecodableEventException.class);
     }
 
     @Test
@@ -84,7 +85,7 @@ class SerdeTest {
         p.setIngestedAtUs(1_000_010L);
         p.setCompletedAtUs(1_000_100L);
         p.setBatchSize(8);
-        ProducerRecord<byte[], byte[]> rec = new TaggedImageSerializer("tags").serialize(p, null, 123L);
+        ProducerRecord<byte[], byte[]> rec = new TaggedImageSerializer("tags", OURS, 1_048_588).serialize(p, null, 123L);
         assertThat(rec.topic()).isEqualTo("tags");
         assertThat(new String(rec.key(), StandardCharsets.UTF_8)).isEqualTo("e-7");
         TaggedImage t = TaggedImageSerializer.decode(rec.value());
@@ -124,7 +125,7 @@ class SerdeTest {
         KafkaRecord origin = new KafkaRecord("images", 2, 41, 1L, "k".getBytes(StandardCharsets.UTF_8), new byte[] {9, 9},
                 List.of(new KafkaHeader("trace", "t-1".getBytes(StandardCharsets.UTF_8))));
         InferenceFailure<KafkaRecord> d = InferenceFailure.of(origin, Stage.DECODE, new IllegalArgumentException("x".repeat(10_000)));
-        ProducerRecord<byte[], byte[]> rec = new DeadLetterSerializer("dead-letter").serialize(d, null, 5L);
+        ProducerRecord<byte[], byte[]> rec = new DeadLetterSerializer("dead-letter", 1_048_588).serialize(d, null, 5L);
         assertThat(rec.topic()).isEqualTo("dead-letter");
         assertThat(rec.key()).isEqualTo(origin.key);
         assertThat(rec.value()).isEqualTo(origin.value);
