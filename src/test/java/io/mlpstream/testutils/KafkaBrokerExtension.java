@@ -2,6 +2,7 @@ package io.mlpstream.testutils;
 
 import io.mlpstream.demo.EmbeddedKafkaBroker;
 
+import org.apache.kafka.common.utils.Exit;
 import org.junit.jupiter.api.extension.AfterAllCallback;
 import org.junit.jupiter.api.extension.BeforeAllCallback;
 import org.junit.jupiter.api.extension.ExtensionContext;
@@ -101,6 +102,9 @@ public final class KafkaBrokerExtension implements BeforeAllCallback, AfterAllCa
 
     @Override
     public void beforeAll(ExtensionContext context) throws Exception {
+        // Kafka ends the JVM on a fatal broker fault (e.g. a port it cannot bind): fail this class instead of the run
+        Exit.setExitProcedure(KafkaBrokerExtension::refuseToEndTheJvm);
+        Exit.setHaltProcedure(KafkaBrokerExtension::refuseToEndTheJvm);
         EmbeddedKafkaBroker.Builder builder = EmbeddedKafkaBroker.builder();
         for (BrokerSettings s : settings) {
             s.applyTo(builder);
@@ -119,16 +123,26 @@ public final class KafkaBrokerExtension implements BeforeAllCallback, AfterAllCa
 
     @Override
     public void afterAll(ExtensionContext context) {
-        if (broker == null) {
-            return;
-        }
         try {
-            broker.close();
+            if (broker == null) {
+                return; // it did not start: beforeAll failed
+            }
+            try {
+                broker.close();
+            } finally {
+                broker = null;
+            }
+            if (expectClientsClosed) {
+                KafkaTestUtils.assertNoKafkaClientThreadsLeft();
+            }
         } finally {
-            broker = null;
+            Exit.resetExitProcedure();
+            Exit.resetHaltProcedure();
         }
-        if (expectClientsClosed) {
-            KafkaTestUtils.assertNoKafkaClientThreadsLeft();
-        }
+    }
+
+    private static void refuseToEndTheJvm(int status, String message) {
+        throw new IllegalStateException("the embedded Kafka broker had a fatal fault and asked to end the JVM (status "
+                + status + (message == null ? "" : ", " + message) + "); its log says why");
     }
 }
