@@ -22,9 +22,6 @@ import java.io.IOException;
 import java.io.OutputStream;
 import java.io.PrintStream;
 import java.lang.reflect.InvocationTargetException;
-import java.net.InetAddress;
-import java.net.InetSocketAddress;
-import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -118,7 +115,7 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
     private boolean closed;
 
     private EmbeddedKafkaBroker(Builder builder) throws IOException {
-        int[] ports = freePorts(2 + builder.listeners.size());
+        int[] ports = FreePorts.pick(HOST, 2 + builder.listeners.size());
         this.brokerPort = ports[0];
         this.controllerPort = ports[1];
         this.extraListenerProtocols = Map.copyOf(builder.listeners);
@@ -416,27 +413,6 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
             server.awaitShutdown();
         } catch (RuntimeException e) {
             LOG.warn("Error while shutting down a failed embedded Kafka broker", e);
-        }
-    }
-
-    /** Binds port 0 on 127.0.0.1 to let the OS pick free ports, all held open until all are found. */
-    private static int[] freePorts(int count) throws IOException {
-        ServerSocket[] sockets = new ServerSocket[count];
-        try {
-            int[] ports = new int[count];
-            for (int i = 0; i < count; i++) {
-                sockets[i] = new ServerSocket();
-                sockets[i].setReuseAddress(true);
-                sockets[i].bind(new InetSocketAddress(InetAddress.getByName(HOST), 0));
-                ports[i] = sockets[i].getLocalPort();
-            }
-            return ports;
-        } finally {
-            for (ServerSocket socket : sockets) {
-                if (socket != null) {
-                    socket.close();
-                }
-            }
         }
     }
 

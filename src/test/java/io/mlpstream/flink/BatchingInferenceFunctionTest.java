@@ -301,11 +301,11 @@ class BatchingInferenceFunctionTest {
     @Test
     void withPreprocessAheadTheNextBatchIsPreprocessedWhileTheModelRunsOneButWaitsForIt() throws Exception {
         LatchHook.reset();
-        CountingStall.prepared = new AtomicInteger();
-        CountingStall.secondPrepared = new CountDownLatch(1);
+        CountingStall.reset();
         OneInputStreamOperatorTestHarness<Photo, Outcome<Photo>> h = harness(
                 function(settings(TestEvents.MODEL, 2, HOLD, 1, true), new CountingStall()), NO_TIMEOUT_MS);
         List<Outcome<Photo>> out;
+        long heldAfterSecondPreparedNanos;
         try {
             h.open();
             for (int i = 0; i < 2; i++) {
@@ -317,10 +317,13 @@ class BatchingInferenceFunctionTest {
             }
             assertThat(CountingStall.secondPrepared.await(30, TimeUnit.SECONDS))
                     .as("batch 2 is decoded and preprocessed while batch 1 is in the model").isTrue();
-            Thread.sleep(200);
+            // not synchronisation: batch 1 keeps the model slot a while longer, so that batch 2's wait for it is long
+            // enough to see in its queue wait (asserted against the time measured here, not against this pause)
+            Thread.sleep(100);
             assertThat(CountingStall.prepared.get())
                     .as("batch 3 waits in the batcher: one batch ahead, not more").isEqualTo(2);
             assertThat(outcomes(h)).as("batch 2 waits for the model slot").isEmpty();
+            heldAfterSecondPreparedNanos = System.nanoTime() - CountingStall.secondPreparedAtNanos;
             LatchHook.release.countDown();
             h.endInput();
             out = outcomes(h);
@@ -328,6 +331,9 @@ class BatchingInferenceFunctionTest {
             LatchHook.release.countDown();
             h.close();
         }
+        assertThat(CountingStall.preparedWhileFirstHeld.get())
+                .as("batches preprocessed while batch 1 held the model slot: batch 1 and one ahead").isEqualTo(2);
+        assertThat(CountingStall.prepared.get()).as("batches preprocessed").isEqualTo(3);
         List<String> expected = referenceLabels(6);
         assertThat(out).hasSize(6);
         for (Outcome<Photo> o : out) {
@@ -335,8 +341,9 @@ class BatchingInferenceFunctionTest {
             int i = Integer.parseInt(id(o).substring("digit-".length()));
             assertThat(o.prediction.topLabel()).as("label of %s", id(o)).isEqualTo(expected.get(i));
             if (i == 2 || i == 3) {
+                // it waited at least from its preprocessing until batch 1 let go of the model
                 assertThat(o.prediction.getQueueWaitUs()).as("batch 2's wait for the model slot counts as queue wait")
-                        .isGreaterThanOrEqualTo(200_000L);
+                        .isGreaterThanOrEqualTo(TimeUnit.NANOSECONDS.toMicros(heldAfterSecondPreparedNanos));
             }
         }
     }
@@ -345,11 +352,24 @@ class BatchingInferenceFunctionTest {
     static final class CountingStall extends StallFirstBatch {
         private static final long serialVersionUID = 1L;
         static volatile AtomicInteger prepared;
+        /** Batches preprocessed before the test released the first one from the model. */
+        static volatile AtomicInteger preparedWhileFirstHeld;
         static volatile CountDownLatch secondPrepared;
+        static volatile long secondPreparedAtNanos;
+
+        static void reset() {
+            prepared = new AtomicInteger();
+            preparedWhileFirstHeld = new AtomicInteger();
+            secondPrepared = new CountDownLatch(1);
+        }
 
         @Override
         public void prepared(List<?> batch) {
+            if (LatchHook.release.getCount() > 0) {
+                preparedWhileFirstHeld.incrementAndGet();
+            }
             if (prepared.incrementAndGet() == 2) {
+                secondPreparedAtNanos = System.nanoTime();
                 secondPrepared.countDown();
             }
         }

@@ -2,15 +2,17 @@ package io.mlpstream.job;
 
 import io.mlpstream.avro.TaggedImage;
 import io.mlpstream.demo.DigitsDataset;
-import io.mlpstream.demo.EmbeddedKafkaBroker;
-import io.mlpstream.core.image.TestImages;
 import io.mlpstream.core.model.SharedSessions;
 import io.mlpstream.job.serde.DeadLetterSerializer;
 import io.mlpstream.job.serde.TaggedImageSerializer;
+import io.mlpstream.testutils.FlinkMiniCluster;
+import io.mlpstream.testutils.JobFixtures;
+import io.mlpstream.testutils.KafkaBrokerExtension;
 import io.mlpstream.testutils.KafkaTestUtils;
 import io.mlpstream.testutils.PoisonPills;
 import io.mlpstream.testutils.PoisonPills.Pill;
 import io.mlpstream.testutils.TestEvents;
+import io.mlpstream.testutils.TestImages;
 
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.test.junit5.MiniClusterExtension;
@@ -30,6 +32,9 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
+import static io.mlpstream.testutils.JobFixtures.DEAD;
+import static io.mlpstream.testutils.JobFixtures.METRICS;
+import static io.mlpstream.testutils.JobFixtures.RESULTS;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
@@ -40,28 +45,21 @@ import static org.assertj.core.api.Assertions.assertThat;
  * and {@code env.execute} throws.
  */
 class BadInputITCase {
-    private static final String RESULTS = "tags";
-    private static final String DEAD = "dead-letter";
-    private static final String METRICS = "inference-metrics";
+    @RegisterExtension
+    static final MiniClusterExtension FLINK = FlinkMiniCluster.withoutRestarts();
 
     @RegisterExtension
-    static final MiniClusterExtension FLINK = JobTestSupport.noRestartCluster();
+    static final KafkaBrokerExtension KAFKA = KafkaBrokerExtension.withoutTopics().expectAllClientsClosed();
 
-    private static EmbeddedKafkaBroker broker;
     private static DigitsDataset digits;
 
     @BeforeAll
-    static void startBroker() throws Exception {
+    static void loadDigits() throws Exception {
         digits = DigitsDataset.loadBundled();
-        broker = EmbeddedKafkaBroker.builder().build().start();
     }
 
     @AfterAll
-    static void stopBrokerAndCheckForLeaks() {
-        if (broker != null) {
-            broker.close();
-        }
-        KafkaTestUtils.assertNoKafkaClientThreadsLeft();
+    static void noSessionLeft() {
         assertThat(SharedSessions.openSessions()).as("ORT sessions left open after the jobs").isZero();
     }
 
@@ -217,10 +215,10 @@ class BadInputITCase {
         String results = RESULTS + "-" + input;
         String deadLetters = DEAD + "-" + input;
         String metrics = METRICS + "-" + input;
-        broker.createTopics(2, input, results, deadLetters, metrics);
-        KafkaTestUtils.produce(broker.bootstrapServers(), records);
+        KAFKA.createTopics(2, input, results, deadLetters, metrics);
+        KafkaTestUtils.produce(KAFKA.bootstrapServers(), records);
 
-        Map<String, String> overrides = JobTestSupport.boundedJob(broker.bootstrapServers(), input);
+        Map<String, String> overrides = JobFixtures.boundedJob(KAFKA.bootstrapServers(), input);
         overrides.put("kafka.input-topic", input);
         overrides.put("kafka.results-topic", results);
         overrides.put("kafka.dead-letter-topic", deadLetters);
@@ -235,11 +233,11 @@ class BadInputITCase {
         env.execute(input); // restart-strategy none: a failed task would throw here
 
         Outcomes out = new Outcomes();
-        for (ConsumerRecord<byte[], byte[]> r : KafkaTestUtils.drainAllRecordsFromTopic(broker.bootstrapServers(), results, true)) {
+        for (ConsumerRecord<byte[], byte[]> r : KafkaTestUtils.drainAllRecordsFromTopic(KAFKA.bootstrapServers(), results, true)) {
             TaggedImage t = TaggedImageSerializer.decode(r.value());
             out.duplicates += out.results.put(t.getEventId(), t) != null ? 1 : 0;
         }
-        for (ConsumerRecord<byte[], byte[]> d : KafkaTestUtils.drainAllRecordsFromTopic(broker.bootstrapServers(), deadLetters, true)) {
+        for (ConsumerRecord<byte[], byte[]> d : KafkaTestUtils.drainAllRecordsFromTopic(KAFKA.bootstrapServers(), deadLetters, true)) {
             String id = new String(d.key(), StandardCharsets.UTF_8);
             out.duplicates += out.dead.put(id, d) != null || out.results.containsKey(id) ? 1 : 0;
         }

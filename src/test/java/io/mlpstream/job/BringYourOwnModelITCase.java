@@ -2,15 +2,17 @@ package io.mlpstream.job;
 
 import io.mlpstream.avro.LabelScore;
 import io.mlpstream.avro.TaggedImage;
-import io.mlpstream.demo.EmbeddedKafkaBroker;
-import io.mlpstream.core.image.TestImages;
 import io.mlpstream.core.model.ModelCard;
 import io.mlpstream.core.model.ModelException;
 import io.mlpstream.core.model.ModelSource;
 import io.mlpstream.core.model.SharedSessions;
 import io.mlpstream.job.serde.TaggedImageSerializer;
+import io.mlpstream.testutils.FlinkMiniCluster;
+import io.mlpstream.testutils.JobFixtures;
+import io.mlpstream.testutils.KafkaBrokerExtension;
 import io.mlpstream.testutils.KafkaTestUtils;
 import io.mlpstream.testutils.TestEvents;
+import io.mlpstream.testutils.TestImages;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -20,7 +22,6 @@ import org.apache.flink.test.junit5.MiniClusterExtension;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
@@ -58,24 +59,17 @@ class BringYourOwnModelITCase {
     private static final int[][] SIZES = {{640, 480}, {300, 200}, {50, 500}, {1024, 96}, {32, 32}, {37, 23}};
 
     @RegisterExtension
-    static final MiniClusterExtension FLINK = JobTestSupport.noRestartCluster();
+    static final MiniClusterExtension FLINK = FlinkMiniCluster.withoutRestarts();
 
-    private static EmbeddedKafkaBroker broker;
+    @RegisterExtension
+    static final KafkaBrokerExtension KAFKA = KafkaBrokerExtension.withoutTopics().expectAllClientsClosed();
+
 
     @TempDir
     Path tmp;
 
-    @BeforeAll
-    static void startBroker() {
-        broker = EmbeddedKafkaBroker.builder().build().start();
-    }
-
     @AfterAll
-    static void stopBroker() {
-        if (broker != null) {
-            broker.close();
-        }
-        KafkaTestUtils.assertNoKafkaClientThreadsLeft();
+    static void noSessionLeft() {
         assertThat(SharedSessions.openSessions()).isZero();
     }
 
@@ -136,7 +130,7 @@ class BringYourOwnModelITCase {
                 expected.put(base + ".png", COLOURS[c]);
             }
         }
-        KafkaTestUtils.produce(broker.bootstrapServers(), records);
+        KafkaTestUtils.produce(KAFKA.bootstrapServers(), records);
 
         List<ConsumerRecord<byte[], byte[]>> results = runToEnd("byo", modelDir, 2, 8);
         assertThat(results).hasSize(expected.size());
@@ -195,7 +189,7 @@ class BringYourOwnModelITCase {
             expected.put(name, image.get("probabilities"));
         }
         assertThat(expected).containsKeys("photo.jpg", "strip.png").hasSizeGreaterThanOrEqualTo(7);
-        KafkaTestUtils.produce(broker.bootstrapServers(), records);
+        KafkaTestUtils.produce(KAFKA.bootstrapServers(), records);
 
         List<ConsumerRecord<byte[], byte[]>> results = runToEnd("golden", exampleDir(), 1, 4);
         assertThat(results).hasSize(expected.size());
@@ -216,7 +210,7 @@ class BringYourOwnModelITCase {
 
     /** Creates {@code name}'s input, results, dead-letter and metrics topics; returns the input topic. */
     private static String createTopics(String name, int partitions) {
-        broker.createTopics(partitions, "images-" + name, "tags-" + name, "dead-" + name, "metrics-" + name);
+        KAFKA.createTopics(partitions, "images-" + name, "tags-" + name, "dead-" + name, "metrics-" + name);
         return "images-" + name;
     }
 
@@ -226,7 +220,7 @@ class BringYourOwnModelITCase {
      */
     private static List<ConsumerRecord<byte[], byte[]>> runToEnd(String name, Path modelDir, int parallelism,
             int batchSize) throws Exception {
-        Map<String, String> o = JobTestSupport.boundedJob(broker.bootstrapServers(), name);
+        Map<String, String> o = JobFixtures.boundedJob(KAFKA.bootstrapServers(), name);
         o.put("model.name", modelDir.toAbsolutePath().toString());
         o.put("kafka.input-topic", "images-" + name);
         o.put("kafka.results-topic", "tags-" + name);
@@ -238,7 +232,7 @@ class BringYourOwnModelITCase {
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
         InferenceJob.build(env, InferenceJobSpec.from(JobConfig.load(null, o)));
         env.execute(name);
-        assertThat(KafkaTestUtils.drainAllRecordsFromTopic(broker.bootstrapServers(), "dead-" + name, true)).isEmpty();
-        return KafkaTestUtils.drainAllRecordsFromTopic(broker.bootstrapServers(), "tags-" + name, true);
+        assertThat(KafkaTestUtils.drainAllRecordsFromTopic(KAFKA.bootstrapServers(), "dead-" + name, true)).isEmpty();
+        return KafkaTestUtils.drainAllRecordsFromTopic(KAFKA.bootstrapServers(), "tags-" + name, true);
     }
 }

@@ -2,22 +2,21 @@ package io.mlpstream.job;
 
 import io.mlpstream.demo.DigitEventProducer;
 import io.mlpstream.demo.DigitsDataset;
-import io.mlpstream.demo.EmbeddedKafkaBroker;
 import io.mlpstream.flink.Prediction;
 import io.mlpstream.job.serde.KafkaRecord;
 import io.mlpstream.testutils.CommittedKeyWatcher;
 import io.mlpstream.testutils.DeliveryAudit;
+import io.mlpstream.testutils.FlinkMiniCluster;
+import io.mlpstream.testutils.JobFixtures;
+import io.mlpstream.testutils.KafkaBrokerExtension;
 import io.mlpstream.testutils.KafkaTestUtils;
 
 import org.apache.flink.api.common.functions.OpenContext;
 import org.apache.flink.api.common.functions.RichMapFunction;
 import org.apache.flink.core.execution.JobClient;
-import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.test.junit5.MiniClusterExtension;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
@@ -26,8 +25,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicInteger;
 
-import static io.mlpstream.job.JobTestSupport.DEAD;
-import static io.mlpstream.job.JobTestSupport.RESULTS;
+import static io.mlpstream.testutils.JobFixtures.DEAD;
+import static io.mlpstream.testutils.JobFixtures.RESULTS;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
@@ -39,37 +38,21 @@ import static org.assertj.core.api.Assertions.assertThat;
  * the broker, when the committer retries it. {@code -Dmlpstream.events=N} for a bigger run.
  */
 class BrokerOutageITCase {
-    private static final int EVENTS = JobTestSupport.events(6_000);
+    private static final int EVENTS = JobFixtures.events(6_000);
     private static final double EVENTS_PER_SECOND = 400;
     private static final int OUTAGE_SECONDS = 10;
 
     @RegisterExtension
-    static final MiniClusterExtension FLINK = new MiniClusterExtension(new MiniClusterResourceConfiguration.Builder()
-            .setNumberTaskManagers(1)
-            .setNumberSlotsPerTaskManager(2)
-            .setConfiguration(JobTestSupport.fixedDelayRestarts(20, Duration.ofSeconds(2)))
-            .build());
+    static final MiniClusterExtension FLINK = FlinkMiniCluster.withFixedDelayRestarts(20, Duration.ofSeconds(2));
 
-    private static EmbeddedKafkaBroker broker;
-
-    @BeforeAll
-    static void startBroker() {
-        broker = EmbeddedKafkaBroker.builder().build().start();
-        broker.createTopics(2, JobTestSupport.TOPICS);
-    }
-
-    @AfterAll
-    static void stopBroker() {
-        if (broker != null) {
-            broker.close();
-        }
-    }
+    @RegisterExtension
+    static final KafkaBrokerExtension KAFKA = KafkaBrokerExtension.withTopics(2, JobFixtures.TOPICS);
 
     @Test
     void jobRecoversFromABrokerOutageWithoutLossOrDuplicates() throws Exception {
         Attempts.HIGHEST.set(0);
         DigitsDataset digits = DigitsDataset.loadBundled();
-        Map<String, String> options = JobTestSupport.unboundedJob(broker.bootstrapServers(), "outage");
+        Map<String, String> options = JobFixtures.unboundedJob(KAFKA.bootstrapServers(), "outage");
         options.put("job.parallelism", "2");
         InferenceJobSpec spec = InferenceJobSpec.from(JobConfig.load(null, options));
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
@@ -79,28 +62,29 @@ class BrokerOutageITCase {
         long start = System.nanoTime();
         JobClient job = env.executeAsync("broker outage");
         int beforeOutage;
-        try (DigitEventProducer producer = JobTestSupport.startProducer(broker.bootstrapServers(), digits, EVENTS, EVENTS_PER_SECOND);
-             CommittedKeyWatcher watcher = new CommittedKeyWatcher(broker.bootstrapServers(), RESULTS)) {
-            watcher.awaitDistinctKeys(EVENTS / 4, Duration.ofSeconds(120), () -> JobTestSupport.notRunning(job));
+        try (DigitEventProducer producer = JobFixtures.startProducer(KAFKA.bootstrapServers(), digits, EVENTS, EVENTS_PER_SECOND);
+             CommittedKeyWatcher watcher = new CommittedKeyWatcher(KAFKA.bootstrapServers(), RESULTS)) {
+            watcher.awaitDistinctKeys(EVENTS / 4, Duration.ofSeconds(120), () -> FlinkMiniCluster.notRunning(job));
             beforeOutage = watcher.distinctKeys();
             long sentBefore = producer.progress().sent();
-            broker.stop();
+            KAFKA.broker().stop();
+            // not synchronisation: the outage lasts this long while the producer keeps sending (the scenario)
             Thread.sleep(OUTAGE_SECONDS * 1000L);
             long sentDuring = producer.progress().sent() - sentBefore;
-            broker.start();
+            KAFKA.broker().start();
             System.out.printf("broker down for %d s after %d committed results; %d events sent into the outage%n",
                     OUTAGE_SECONDS, beforeOutage, sentDuring);
-            watcher.awaitDistinctKeys(EVENTS, Duration.ofSeconds(180), () -> JobTestSupport.notRunning(job));
+            watcher.awaitDistinctKeys(EVENTS, Duration.ofSeconds(180), () -> FlinkMiniCluster.notRunning(job));
             assertThat(producer.awaitCompletion(Duration.ofSeconds(30))).isTrue();
             assertThat(producer.progress().failed()).as("events the test producer could not send").isZero();
         } finally {
-            JobTestSupport.cancel(job);
+            FlinkMiniCluster.cancel(job);
         }
         double seconds = (System.nanoTime() - start) / 1e9;
 
-        List<ConsumerRecord<byte[], byte[]>> results = KafkaTestUtils.drainAllRecordsFromTopic(broker.bootstrapServers(), RESULTS, true);
-        List<ConsumerRecord<byte[], byte[]>> dead = KafkaTestUtils.drainAllRecordsFromTopic(broker.bootstrapServers(), DEAD, true);
-        DeliveryAudit audit = DeliveryAudit.of(JobTestSupport.digitEventIds(EVENTS, digits), results);
+        List<ConsumerRecord<byte[], byte[]>> results = KafkaTestUtils.drainAllRecordsFromTopic(KAFKA.bootstrapServers(), RESULTS, true);
+        List<ConsumerRecord<byte[], byte[]>> dead = KafkaTestUtils.drainAllRecordsFromTopic(KAFKA.bootstrapServers(), DEAD, true);
+        DeliveryAudit audit = DeliveryAudit.of(JobFixtures.digitEventIds(EVENTS, digits), results);
         System.out.printf("Broker outage (%d s): %s, job restarted %d times (%d dead letters, %.1f s)%n",
                 OUTAGE_SECONDS, audit, Attempts.HIGHEST.get(), dead.size(), seconds);
 

@@ -2,9 +2,11 @@ package io.mlpstream.job;
 
 import io.mlpstream.demo.DigitEventProducer;
 import io.mlpstream.demo.DigitsDataset;
-import io.mlpstream.demo.EmbeddedKafkaBroker;
 import io.mlpstream.testutils.CommittedKeyWatcher;
 import io.mlpstream.testutils.DeliveryAudit;
+import io.mlpstream.testutils.FlinkMiniCluster;
+import io.mlpstream.testutils.JobFixtures;
+import io.mlpstream.testutils.KafkaBrokerExtension;
 import io.mlpstream.testutils.KafkaTestUtils;
 import io.mlpstream.testutils.TestEvents;
 
@@ -17,7 +19,6 @@ import org.apache.kafka.clients.admin.ListConsumerGroupOffsetsOptions;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.clients.producer.ProducerRecord;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -42,30 +43,24 @@ import static org.assertj.core.api.Assertions.assertThat;
  * cycles during one stream, each with other settings and another parallelism.
  */
 class CancelRedeployITCase {
-    private static final int STREAM_EVENTS = JobTestSupport.events(3_000);
+    private static final int STREAM_EVENTS = JobFixtures.events(3_000);
     private static final double EVENTS_PER_SECOND = 200;
     private static final int CYCLES = 5;
 
     @RegisterExtension
-    static final MiniClusterExtension FLINK = JobTestSupport.noRestartCluster();
+    static final MiniClusterExtension FLINK = FlinkMiniCluster.withoutRestarts();
 
-    private static EmbeddedKafkaBroker broker;
+    @RegisterExtension
+    static final KafkaBrokerExtension KAFKA = KafkaBrokerExtension.withoutTopics();
+
     private static DigitsDataset digits;
 
     @TempDir
     Path checkpoints;
 
     @BeforeAll
-    static void startBroker() throws Exception {
-        broker = EmbeddedKafkaBroker.builder().build().start();
+    static void loadDigits() throws Exception {
         digits = DigitsDataset.loadBundled();
-    }
-
-    @AfterAll
-    static void stopBroker() {
-        if (broker != null) {
-            broker.close();
-        }
     }
 
     @Test
@@ -76,7 +71,7 @@ class CancelRedeployITCase {
             produce(held.topics, 20, 1);
             awaitResult(held.topics, "e-20", second);
         } finally {
-            JobTestSupport.cancel(second);
+            FlinkMiniCluster.cancel(second);
         }
         DeliveryAudit audit = audit(held.topics, 21);
         System.out.printf("cancel, then a fresh start from the committed offsets: %s%n", audit);
@@ -90,11 +85,11 @@ class CancelRedeployITCase {
         JobClient second = submit(held.options(Map.of("batch.max-delay", "20 ms"))); // job.resume-from=latest by default
         try {
             produce(held.topics, 20, 1);
-            try (CommittedKeyWatcher watcher = new CommittedKeyWatcher(broker.bootstrapServers(), held.topics.results)) {
-                watcher.awaitDistinctKeys(21, Duration.ofSeconds(120), () -> JobTestSupport.notRunning(second));
+            try (CommittedKeyWatcher watcher = new CommittedKeyWatcher(KAFKA.bootstrapServers(), held.topics.results)) {
+                watcher.awaitDistinctKeys(21, Duration.ofSeconds(120), () -> FlinkMiniCluster.notRunning(second));
             }
         } finally {
-            JobTestSupport.cancel(second);
+            FlinkMiniCluster.cancel(second);
         }
         DeliveryAudit audit = audit(held.topics, 21);
         System.out.printf("cancel, then resume from the retained checkpoint: %s%n", audit);
@@ -104,11 +99,11 @@ class CancelRedeployITCase {
     @Test
     void fiveCancelAndRedeployCyclesDuringOneStreamLoseAndDuplicateNothing() throws Exception {
         Topics topics = Topics.create("cycles");
-        List<String> ids = JobTestSupport.digitEventIds(STREAM_EVENTS, digits);
+        List<String> ids = JobFixtures.digitEventIds(STREAM_EVENTS, digits);
         long start = System.nanoTime();
-        try (DigitEventProducer producer = DigitEventProducer.builder().bootstrapServers(broker.bootstrapServers())
+        try (DigitEventProducer producer = DigitEventProducer.builder().bootstrapServers(KAFKA.bootstrapServers())
                 .topic(topics.input).dataset(digits).numEvents(STREAM_EVENTS).eventsPerSecond(EVENTS_PER_SECOND).build().start();
-             CommittedKeyWatcher watcher = new CommittedKeyWatcher(broker.bootstrapServers(), topics.results)) {
+             CommittedKeyWatcher watcher = new CommittedKeyWatcher(KAFKA.bootstrapServers(), topics.results)) {
             for (int cycle = 0; cycle <= CYCLES; cycle++) {
                 Map<String, String> options = topics.options(checkpoints, "cycles");
                 // each redeploy changes something, as a real one would: parallelism and batching
@@ -119,20 +114,20 @@ class CancelRedeployITCase {
                 try {
                     if (cycle < CYCLES) {
                         int target = Math.min(STREAM_EVENTS - 1, watcher.distinctKeys() + STREAM_EVENTS / (CYCLES + 2));
-                        watcher.awaitDistinctKeys(target, Duration.ofSeconds(120), () -> JobTestSupport.notRunning(job));
+                        watcher.awaitDistinctKeys(target, Duration.ofSeconds(120), () -> FlinkMiniCluster.notRunning(job));
                         System.out.printf("cycle %d: %d results committed, %d events sent; cancelling%n",
                                 cycle, watcher.distinctKeys(), producer.progress().sent());
                     } else {
-                        watcher.awaitDistinctKeys(STREAM_EVENTS, Duration.ofSeconds(180), () -> JobTestSupport.notRunning(job));
+                        watcher.awaitDistinctKeys(STREAM_EVENTS, Duration.ofSeconds(180), () -> FlinkMiniCluster.notRunning(job));
                     }
                 } finally {
-                    JobTestSupport.cancel(job);
+                    FlinkMiniCluster.cancel(job);
                 }
             }
             assertThat(producer.progress().failed()).isZero();
         }
-        List<ConsumerRecord<byte[], byte[]>> results = KafkaTestUtils.drainAllRecordsFromTopic(broker.bootstrapServers(), topics.results, true);
-        List<ConsumerRecord<byte[], byte[]>> dead = KafkaTestUtils.drainAllRecordsFromTopic(broker.bootstrapServers(), topics.dead, true);
+        List<ConsumerRecord<byte[], byte[]>> results = KafkaTestUtils.drainAllRecordsFromTopic(KAFKA.bootstrapServers(), topics.results, true);
+        List<ConsumerRecord<byte[], byte[]>> dead = KafkaTestUtils.drainAllRecordsFromTopic(KAFKA.bootstrapServers(), topics.dead, true);
         DeliveryAudit audit = DeliveryAudit.of(ids, results);
         System.out.printf("%d cancel-and-redeploy cycles during %d events: %s (%d dead letters, %.1f s)%n",
                 CYCLES, STREAM_EVENTS, audit, dead.size(), (System.nanoTime() - start) / 1e9);
@@ -144,12 +139,12 @@ class CancelRedeployITCase {
     private record Topics(String input, String results, String dead, String metrics) {
         static Topics create(String name) {
             Topics t = new Topics("images-" + name, "tags-" + name, "dead-" + name, "metrics-" + name);
-            broker.createTopics(2, t.input, t.results, t.dead, t.metrics);
+            KAFKA.createTopics(2, t.input, t.results, t.dead, t.metrics);
             return t;
         }
 
         Map<String, String> options(Path checkpoints, String name) {
-            Map<String, String> o = JobTestSupport.unboundedJob(broker.bootstrapServers(), name);
+            Map<String, String> o = JobFixtures.unboundedJob(KAFKA.bootstrapServers(), name);
             o.put("kafka.input-topic", input);
             o.put("kafka.results-topic", results);
             o.put("kafka.dead-letter-topic", dead);
@@ -189,10 +184,10 @@ class CancelRedeployITCase {
         try {
             produce(topics, 0, 20);
             awaitCommittedOffsets(name, topics.input, 20, first);
-            assertThat(KafkaTestUtils.drainAllRecordsFromTopic(broker.bootstrapServers(), topics.results, true))
+            assertThat(KafkaTestUtils.drainAllRecordsFromTopic(KAFKA.bootstrapServers(), topics.results, true))
                     .as("no results yet: the batch waits to fill").isEmpty();
         } finally {
-            JobTestSupport.cancel(first);
+            FlinkMiniCluster.cancel(first);
         }
         return new Held(topics, base);
     }
@@ -214,15 +209,15 @@ class CancelRedeployITCase {
             records.add(new ProducerRecord<>(topics.input, i % 2, id.getBytes(StandardCharsets.UTF_8),
                     TestEvents.encoded(id, digits.png(i), "image/png")));
         }
-        KafkaTestUtils.produce(broker.bootstrapServers(), records);
+        KafkaTestUtils.produce(KAFKA.bootstrapServers(), records);
     }
 
     private static void awaitCommittedOffsets(String group, String topic, long total, JobClient job) throws Exception {
-        try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers()))) {
+        try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, KAFKA.bootstrapServers()))) {
             long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
             long committed = 0;
             while (committed < total) {
-                assertThat(JobTestSupport.notRunning(job)).as("the first job runs").isNull();
+                assertThat(FlinkMiniCluster.notRunning(job)).as("the first job runs").isNull();
                 assertThat(System.nanoTime()).as("group %s committed %s of %s offsets", group, committed, total).isLessThan(deadline);
                 Map<org.apache.kafka.common.TopicPartition, OffsetAndMetadata> offsets = admin.listConsumerGroupOffsets(group,
                         new ListConsumerGroupOffsetsOptions()).partitionsToOffsetAndMetadata().get(30, TimeUnit.SECONDS);
@@ -234,10 +229,10 @@ class CancelRedeployITCase {
     }
 
     private static void awaitResult(Topics topics, String id, JobClient job) {
-        try (CommittedKeyWatcher watcher = new CommittedKeyWatcher(broker.bootstrapServers(), topics.results)) {
+        try (CommittedKeyWatcher watcher = new CommittedKeyWatcher(KAFKA.bootstrapServers(), topics.results)) {
             long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
             while (!watcher.seen(id)) {
-                assertThat(JobTestSupport.notRunning(job)).as("the second job runs").isNull();
+                assertThat(FlinkMiniCluster.notRunning(job)).as("the second job runs").isNull();
                 assertThat(System.nanoTime()).as("a committed result for %s", id).isLessThan(deadline);
                 watcher.poll(Duration.ofMillis(200));
             }
@@ -249,6 +244,6 @@ class CancelRedeployITCase {
         for (int i = 0; i < n; i++) {
             ids.add("e-" + i);
         }
-        return DeliveryAudit.of(ids, KafkaTestUtils.drainAllRecordsFromTopic(broker.bootstrapServers(), topics.results, true));
+        return DeliveryAudit.of(ids, KafkaTestUtils.drainAllRecordsFromTopic(KAFKA.bootstrapServers(), topics.results, true));
     }
 }

@@ -2,23 +2,22 @@ package io.mlpstream.job;
 
 import io.mlpstream.demo.DigitEventProducer;
 import io.mlpstream.demo.DigitsDataset;
-import io.mlpstream.demo.EmbeddedKafkaBroker;
 import io.mlpstream.flink.Prediction;
 import io.mlpstream.job.serde.KafkaRecord;
 import io.mlpstream.testutils.CommittedKeyWatcher;
 import io.mlpstream.testutils.DeliveryAudit;
+import io.mlpstream.testutils.FlinkMiniCluster;
+import io.mlpstream.testutils.JobFixtures;
+import io.mlpstream.testutils.KafkaBrokerExtension;
 import io.mlpstream.testutils.KafkaTestUtils;
 
 import org.apache.flink.api.common.functions.OpenContext;
 import org.apache.flink.api.common.functions.RichMapFunction;
 import org.apache.flink.api.common.state.CheckpointListener;
 import org.apache.flink.core.execution.JobClient;
-import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.test.junit5.MiniClusterExtension;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
@@ -30,8 +29,8 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 
-import static io.mlpstream.job.JobTestSupport.DEAD;
-import static io.mlpstream.job.JobTestSupport.RESULTS;
+import static io.mlpstream.testutils.JobFixtures.DEAD;
+import static io.mlpstream.testutils.JobFixtures.RESULTS;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
@@ -42,7 +41,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * {@code read_committed} result. {@code -Dmlpstream.events=N} for a bigger run.
  */
 class ExactlyOnceUnderFailuresITCase {
-    private static final int EVENTS = JobTestSupport.events(20_000);
+    private static final int EVENTS = JobFixtures.events(20_000);
     private static final int FAILURES = 3;
     /** Slow enough that input still flows at the third failure even when a warm JVM keeps up easily. */
     private static final double EVENTS_PER_SECOND = 1_000;
@@ -51,32 +50,16 @@ class ExactlyOnceUnderFailuresITCase {
     private static final int MIN_IN_FLIGHT = BATCH_SIZE / 2;
 
     @RegisterExtension
-    static final MiniClusterExtension FLINK = new MiniClusterExtension(new MiniClusterResourceConfiguration.Builder()
-            .setNumberTaskManagers(1)
-            .setNumberSlotsPerTaskManager(2)
-            .setConfiguration(JobTestSupport.fixedDelayRestarts(FAILURES + 5, Duration.ofMillis(500)))
-            .build());
+    static final MiniClusterExtension FLINK = FlinkMiniCluster.withFixedDelayRestarts(FAILURES + 5, Duration.ofMillis(500));
 
-    private static EmbeddedKafkaBroker broker;
-
-    @BeforeAll
-    static void startBroker() {
-        broker = EmbeddedKafkaBroker.builder().build().start();
-        broker.createTopics(2, JobTestSupport.TOPICS);
-    }
-
-    @AfterAll
-    static void stopBroker() {
-        if (broker != null) {
-            broker.close();
-        }
-    }
+    @RegisterExtension
+    static final KafkaBrokerExtension KAFKA = KafkaBrokerExtension.withTopics(2, JobFixtures.TOPICS);
 
     @Test
     void everyEventIsTaggedExactlyOnceDespiteFailuresWhileBatchesAreInFlight() throws Exception {
         InjectedFailures.reset();
         DigitsDataset digits = DigitsDataset.loadBundled();
-        Map<String, String> options = JobTestSupport.unboundedJob(broker.bootstrapServers(), "failures");
+        Map<String, String> options = JobFixtures.unboundedJob(KAFKA.bootstrapServers(), "failures");
         options.put("job.parallelism", "2");
         options.put("batch.max-size", Integer.toString(BATCH_SIZE));
         InferenceJobSpec spec = InferenceJobSpec.from(JobConfig.load(null, options));
@@ -88,18 +71,18 @@ class ExactlyOnceUnderFailuresITCase {
 
         long start = System.nanoTime();
         JobClient job = env.executeAsync("exactly-once under failures");
-        try (DigitEventProducer producer = JobTestSupport.startProducer(broker.bootstrapServers(), digits, EVENTS, EVENTS_PER_SECOND);
-             CommittedKeyWatcher watcher = new CommittedKeyWatcher(broker.bootstrapServers(), RESULTS)) {
-            watcher.awaitDistinctKeys(EVENTS, Duration.ofSeconds(240), () -> JobTestSupport.notRunning(job));
+        try (DigitEventProducer producer = JobFixtures.startProducer(KAFKA.bootstrapServers(), digits, EVENTS, EVENTS_PER_SECOND);
+             CommittedKeyWatcher watcher = new CommittedKeyWatcher(KAFKA.bootstrapServers(), RESULTS)) {
+            watcher.awaitDistinctKeys(EVENTS, Duration.ofSeconds(240), () -> FlinkMiniCluster.notRunning(job));
             assertThat(producer.progress().failed()).isZero();
         } finally {
-            JobTestSupport.cancel(job);
+            FlinkMiniCluster.cancel(job);
         }
         double seconds = (System.nanoTime() - start) / 1e9;
 
-        List<ConsumerRecord<byte[], byte[]>> results = KafkaTestUtils.drainAllRecordsFromTopic(broker.bootstrapServers(), RESULTS, true);
-        List<ConsumerRecord<byte[], byte[]>> dead = KafkaTestUtils.drainAllRecordsFromTopic(broker.bootstrapServers(), DEAD, true);
-        DeliveryAudit audit = DeliveryAudit.of(JobTestSupport.digitEventIds(EVENTS, digits), results);
+        List<ConsumerRecord<byte[], byte[]>> results = KafkaTestUtils.drainAllRecordsFromTopic(KAFKA.bootstrapServers(), RESULTS, true);
+        List<ConsumerRecord<byte[], byte[]>> dead = KafkaTestUtils.drainAllRecordsFromTopic(KAFKA.bootstrapServers(), DEAD, true);
+        DeliveryAudit audit = DeliveryAudit.of(JobFixtures.digitEventIds(EVENTS, digits), results);
         List<InjectedFailure> failures = List.copyOf(InjectedFailures.ALL);
         failures.forEach(f -> System.out.println("  " + f));
         System.out.printf("Exactly-once under failures: %d events, %d failures, %d lost, %d duplicated (%d dead letters, %.1f s)%n",

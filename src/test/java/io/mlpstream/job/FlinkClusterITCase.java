@@ -2,9 +2,10 @@ package io.mlpstream.job;
 
 import io.mlpstream.demo.DigitEventProducer;
 import io.mlpstream.demo.DigitsDataset;
-import io.mlpstream.demo.EmbeddedKafkaBroker;
 import io.mlpstream.job.serde.TaggedImageSerializer;
 import io.mlpstream.testutils.FlinkProcessCluster;
+import io.mlpstream.testutils.JobFixtures;
+import io.mlpstream.testutils.KafkaBrokerExtension;
 import io.mlpstream.testutils.KafkaTestUtils;
 import io.mlpstream.testutils.LoggedProcess;
 
@@ -12,6 +13,7 @@ import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.io.IOException;
 import java.lang.management.ManagementFactory;
@@ -29,6 +31,9 @@ import java.util.function.Function;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
 
+import static io.mlpstream.testutils.JobFixtures.DEAD;
+import static io.mlpstream.testutils.JobFixtures.INPUT;
+import static io.mlpstream.testutils.JobFixtures.RESULTS;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
@@ -43,10 +48,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 class FlinkClusterITCase {
     private static final int EVENTS = Integer.getInteger("mlpstream.cluster.events", 3000);
     private static final int RATE = Integer.getInteger("mlpstream.cluster.rate", 200);
-    private static final String INPUT = "images";
-    private static final String RESULTS = "tags";
-    private static final String DEAD = "dead-letter";
-    private static final String METRICS = "inference-metrics";
     private static final Path JOB_JAR = Path.of("target", "mlpstream-0.1.0-SNAPSHOT-job.jar");
     private static final Path JOB_CONFIG = Path.of("jobs", "digits-tagging.yaml");
     private static final Duration STARTUP_TIMEOUT = Duration.ofSeconds(90);
@@ -55,15 +56,15 @@ class FlinkClusterITCase {
     private static final String TRANSACTION_TIMEOUT = "60 s";
     private static final Duration RESULTS_TIMEOUT = Duration.ofSeconds(150);
 
-    private static EmbeddedKafkaBroker broker;
+    @RegisterExtension
+    static final KafkaBrokerExtension KAFKA = KafkaBrokerExtension.withTopics(2, JobFixtures.TOPICS);
+
     private static FlinkProcessCluster cluster;
     private static LoggedProcess firstTaskManager;
     private static double clusterStartupSeconds;
 
     @BeforeAll
-    static void startBrokerAndCluster() {
-        broker = EmbeddedKafkaBroker.builder().build().start();
-        broker.createTopics(2, INPUT, RESULTS, DEAD, METRICS);
+    static void startCluster() {
         List<Path> flinkClasspath = FlinkProcessCluster.classpathFromFiles(Path.of("target", "flink-classpath"));
         // the job's code must reach the cluster only inside the job jar
         assertThat(flinkClasspath).as("cluster classpath").noneMatch(jar -> Stream.of("onnxruntime", "flink-connector-kafka",
@@ -91,15 +92,9 @@ class FlinkClusterITCase {
     }
 
     @AfterAll
-    static void stopClusterAndBroker() {
-        try {
-            if (cluster != null) {
-                cluster.close();
-            }
-        } finally {
-            if (broker != null) {
-                broker.close();
-            }
+    static void stopCluster() {
+        if (cluster != null) {
+            cluster.close();
         }
     }
 
@@ -123,7 +118,7 @@ class FlinkClusterITCase {
 
         DigitsDataset dataset = DigitsDataset.loadBundled();
         try (DigitEventProducer producer = DigitEventProducer.builder()
-                .bootstrapServers(broker.bootstrapServers())
+                .bootstrapServers(KAFKA.bootstrapServers())
                 .topic(INPUT)
                 .dataset(dataset)
                 .numEvents(EVENTS)
@@ -151,19 +146,19 @@ class FlinkClusterITCase {
         // blocks read_committed readers until recovery aborts it or it times out (kafka.transaction-timeout)
         long producedAt = System.nanoTime();
         cluster.awaitCondition(EVENTS + " committed results in '" + RESULTS + "'", RESULTS_TIMEOUT,
-                () -> KafkaTestUtils.drainAllRecordsFromTopic(broker.bootstrapServers(), RESULTS, true).size() >= EVENTS);
+                () -> KafkaTestUtils.drainAllRecordsFromTopic(KAFKA.bootstrapServers(), RESULTS, true).size() >= EVENTS);
         System.out.printf("all results committed %.1f s after the last event was produced%n", seconds(producedAt));
         long restarts = cluster.jobMetric(jobId, "numRestarts");
         cluster.cancel(jobId, STARTUP_TIMEOUT);
 
         List<String> resultIds = new ArrayList<>();
-        for (ConsumerRecord<byte[], byte[]> r : KafkaTestUtils.drainAllRecordsFromTopic(broker.bootstrapServers(), RESULTS, true)) {
+        for (ConsumerRecord<byte[], byte[]> r : KafkaTestUtils.drainAllRecordsFromTopic(KAFKA.bootstrapServers(), RESULTS, true)) {
             resultIds.add(TaggedImageSerializer.decode(r.value()).getEventId());
         }
-        List<String> deadLetterKeys = KafkaTestUtils.drainAllRecordsFromTopic(broker.bootstrapServers(), DEAD, true).stream()
+        List<String> deadLetterKeys = KafkaTestUtils.drainAllRecordsFromTopic(KAFKA.bootstrapServers(), DEAD, true).stream()
                 .map(FlinkClusterITCase::key)
                 .collect(Collectors.toList());
-        Set<String> expected = expectedIds(dataset.size());
+        Set<String> expected = new LinkedHashSet<>(JobFixtures.digitEventIds(EVENTS, dataset));
         Map<String, Long> counts = resultIds.stream().collect(Collectors.groupingBy(Function.identity(), TreeMap::new, Collectors.counting()));
         List<String> duplicated = counts.entrySet().stream().filter(e -> e.getValue() > 1).map(Map.Entry::getKey).collect(Collectors.toList());
         Set<String> lost = new LinkedHashSet<>(expected);
@@ -191,7 +186,7 @@ class FlinkClusterITCase {
     private List<String> jobArguments() {
         List<String> args = new ArrayList<>(List.of("--config", JOB_CONFIG.toAbsolutePath().toString()));
         Map<String, String> overrides = new TreeMap<>(Map.of(
-                "kafka.bootstrap-servers", broker.bootstrapServers(),
+                "kafka.bootstrap-servers", KAFKA.bootstrapServers(),
                 "kafka.starting-offsets", "earliest",
                 "kafka.group-id", "cluster-itcase",
                 "kafka.transactional-id-prefix", "cluster-itcase-" + System.nanoTime(),
@@ -202,15 +197,6 @@ class FlinkClusterITCase {
                 "model.device", "cpu"));
         overrides.forEach((k, v) -> args.addAll(List.of("--set", k + "=" + v)));
         return args;
-    }
-
-    /** The ids DigitEventProducer gives events 0..EVENTS-1. */
-    private static Set<String> expectedIds(int datasetSize) {
-        Set<String> ids = new LinkedHashSet<>();
-        for (int k = 0; k < EVENTS; k++) {
-            ids.add("digit-" + k / datasetSize + "-" + k % datasetSize);
-        }
-        return ids;
     }
 
     /** Flink's JDK 17 --add-opens/--add-exports, as failsafe gave them to this JVM (pom property flink.jvm.opens). */

@@ -4,13 +4,15 @@ import io.mlpstream.avro.ImageEvent;
 import io.mlpstream.avro.LatencyReport;
 import io.mlpstream.avro.TaggedImage;
 import io.mlpstream.demo.DigitsDataset;
-import io.mlpstream.demo.EmbeddedKafkaBroker;
 import io.mlpstream.core.model.LoadedModel;
 import io.mlpstream.core.model.ModelSource;
 import io.mlpstream.core.model.SharedSessions;
 import io.mlpstream.job.serde.DeadLetterSerializer;
 import io.mlpstream.job.serde.LatencyReportSerializer;
 import io.mlpstream.job.serde.TaggedImageSerializer;
+import io.mlpstream.testutils.FlinkMiniCluster;
+import io.mlpstream.testutils.JobFixtures;
+import io.mlpstream.testutils.KafkaBrokerExtension;
 import io.mlpstream.testutils.KafkaTestUtils;
 import io.mlpstream.testutils.TestEvents;
 
@@ -20,7 +22,6 @@ import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.header.Header;
 import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
@@ -33,6 +34,10 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 
+import static io.mlpstream.testutils.JobFixtures.DEAD;
+import static io.mlpstream.testutils.JobFixtures.INPUT;
+import static io.mlpstream.testutils.JobFixtures.METRICS;
+import static io.mlpstream.testutils.JobFixtures.RESULTS;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
@@ -42,28 +47,16 @@ import static org.assertj.core.api.Assertions.assertThat;
  */
 class InferenceJobITCase {
     private static final int DIGITS = 600;
-    private static final String INPUT = "images";
-    private static final String RESULTS = "tags";
-    private static final String DEAD = "dead-letter";
-    private static final String METRICS = "inference-metrics";
 
     @RegisterExtension
-    static final MiniClusterExtension FLINK = JobTestSupport.noRestartCluster();
+    static final MiniClusterExtension FLINK = FlinkMiniCluster.withoutRestarts();
 
-    private static EmbeddedKafkaBroker broker;
-
-    @BeforeAll
-    static void startBroker() {
-        broker = EmbeddedKafkaBroker.builder().build().start();
-        broker.createTopics(2, INPUT, RESULTS, DEAD, METRICS);
-    }
+    @RegisterExtension
+    static final KafkaBrokerExtension KAFKA = KafkaBrokerExtension.withTopics(2, JobFixtures.TOPICS)
+            .expectAllClientsClosed();
 
     @AfterAll
-    static void stopBrokerAndCheckForLeaks() {
-        if (broker != null) {
-            broker.close();
-        }
-        KafkaTestUtils.assertNoKafkaClientThreadsLeft();
+    static void noSessionLeft() {
         assertThat(SharedSessions.openSessions()).as("ORT sessions left open after the job").isZero();
     }
 
@@ -94,9 +87,9 @@ class InferenceJobITCase {
                 "this is not an ImageEvent".getBytes(StandardCharsets.UTF_8));
         notAvro.headers().add("trace-id", "t-42".getBytes(StandardCharsets.UTF_8));
         records.add(300, notAvro);
-        KafkaTestUtils.produce(broker.bootstrapServers(), records);
+        KafkaTestUtils.produce(KAFKA.bootstrapServers(), records);
 
-        Map<String, String> overrides = JobTestSupport.boundedJob(broker.bootstrapServers(), "itcase");
+        Map<String, String> overrides = JobFixtures.boundedJob(KAFKA.bootstrapServers(), "itcase");
         overrides.put("batch.max-size", "16");
         overrides.put("batch.max-delay", "20 ms");
         overrides.put("metrics.window", "1 s");
@@ -110,9 +103,9 @@ class InferenceJobITCase {
         env.execute("itcase");
         System.out.printf("%d events through the job in %.1f s%n", records.size(), (System.nanoTime() - start) / 1e9);
 
-        List<ConsumerRecord<byte[], byte[]>> results = KafkaTestUtils.drainAllRecordsFromTopic(broker.bootstrapServers(), RESULTS, true);
-        List<ConsumerRecord<byte[], byte[]>> dead = KafkaTestUtils.drainAllRecordsFromTopic(broker.bootstrapServers(), DEAD, true);
-        List<ConsumerRecord<byte[], byte[]>> metrics = KafkaTestUtils.drainAllRecordsFromTopic(broker.bootstrapServers(), METRICS, true);
+        List<ConsumerRecord<byte[], byte[]>> results = KafkaTestUtils.drainAllRecordsFromTopic(KAFKA.bootstrapServers(), RESULTS, true);
+        List<ConsumerRecord<byte[], byte[]>> dead = KafkaTestUtils.drainAllRecordsFromTopic(KAFKA.bootstrapServers(), DEAD, true);
+        List<ConsumerRecord<byte[], byte[]>> metrics = KafkaTestUtils.drainAllRecordsFromTopic(KAFKA.bootstrapServers(), METRICS, true);
 
         // exactly one result per digit event, each with the offline prediction
         assertThat(results).hasSize(DIGITS);

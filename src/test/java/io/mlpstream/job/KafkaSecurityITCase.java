@@ -5,9 +5,11 @@ import io.mlpstream.demo.DigitsDataset;
 import io.mlpstream.demo.EmbeddedKafkaBroker;
 import io.mlpstream.testutils.CapturedLogs;
 import io.mlpstream.testutils.DeliveryAudit;
+import io.mlpstream.testutils.FlinkMiniCluster;
+import io.mlpstream.testutils.JobFixtures;
+import io.mlpstream.testutils.KafkaBrokerExtension;
 import io.mlpstream.testutils.KafkaTestUtils;
 
-import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.test.junit5.MiniClusterExtension;
 import org.apache.kafka.clients.admin.Admin;
@@ -16,7 +18,6 @@ import org.apache.kafka.clients.admin.ScramCredentialInfo;
 import org.apache.kafka.clients.admin.ScramMechanism;
 import org.apache.kafka.clients.admin.UserScramCredentialUpsertion;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -37,9 +38,9 @@ import java.util.Properties;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 
-import static io.mlpstream.job.JobTestSupport.DEAD;
-import static io.mlpstream.job.JobTestSupport.INPUT;
-import static io.mlpstream.job.JobTestSupport.RESULTS;
+import static io.mlpstream.testutils.JobFixtures.DEAD;
+import static io.mlpstream.testutils.JobFixtures.INPUT;
+import static io.mlpstream.testutils.JobFixtures.RESULTS;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -52,7 +53,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
  * in any log line (ours, Flink's, or the Kafka clients' config dumps, which print {@code [hidden]}).
  */
 class KafkaSecurityITCase {
-    private static final int EVENTS = JobTestSupport.events(600);
+    private static final int EVENTS = JobFixtures.events(600);
     private static final String LISTENER = "SECURE";
     private static final String USER = "mlpstream-job";
     private static final String PASSWORD = "scram-" + UUID.randomUUID();
@@ -60,21 +61,20 @@ class KafkaSecurityITCase {
     private static final String PASSWORD_ENV = "MLPSTREAM_KAFKA_PASSWORD";
 
     @RegisterExtension
-    static final MiniClusterExtension FLINK = new MiniClusterExtension(new MiniClusterResourceConfiguration.Builder()
-            .setNumberTaskManagers(1)
-            .setNumberSlotsPerTaskManager(2)
-            .setConfiguration(JobTestSupport.fixedDelayRestarts(2, Duration.ofMillis(500)))
-            .build());
+    static final MiniClusterExtension FLINK = FlinkMiniCluster.withFixedDelayRestarts(2, Duration.ofMillis(500));
 
     @TempDir
     static Path dir;
 
-    private static EmbeddedKafkaBroker broker;
+    @RegisterExtension
+    static final KafkaBrokerExtension KAFKA = KafkaBrokerExtension.withTopics(2, JobFixtures.TOPICS)
+            .configure(KafkaSecurityITCase::saslSslListener);
+
     private static Path truststore;
     private static Path storePasswordFile;
 
-    @BeforeAll
-    static void startSecureBroker() throws Exception {
+    /** The SASL_SSL listener: SCRAM-SHA-512 and a self-signed certificate made with the JDK's keytool. */
+    private static void saslSslListener(EmbeddedKafkaBroker.Builder broker) throws Exception {
         Path keystore = dir.resolve("broker.p12");
         truststore = dir.resolve("truststore.p12");
         keytool("-genkeypair", "-alias", "broker", "-keyalg", "RSA", "-keysize", "2048", "-validity", "2",
@@ -88,20 +88,20 @@ class KafkaSecurityITCase {
         storePasswordFile = Files.writeString(dir.resolve("truststore-password"), STORE_PASSWORD + "\n");
 
         String prefix = "listener.name." + LISTENER.toLowerCase() + ".";
-        broker = EmbeddedKafkaBroker.builder()
-                .listener(LISTENER, "SASL_SSL")
+        broker.listener(LISTENER, "SASL_SSL")
                 .brokerProperty("sasl.enabled.mechanisms", "SCRAM-SHA-512")
                 .brokerProperty(prefix + "scram-sha-512.sasl.jaas.config",
                         "org.apache.kafka.common.security.scram.ScramLoginModule required;")
                 .brokerProperty(prefix + "ssl.keystore.type", "PKCS12")
                 .brokerProperty(prefix + "ssl.keystore.location", keystore.toString())
                 .brokerProperty(prefix + "ssl.keystore.password", STORE_PASSWORD)
-                .brokerProperty(prefix + "ssl.key.password", STORE_PASSWORD)
-                .build()
-                .start();
-        broker.createTopics(2, JobTestSupport.TOPICS);
+                .brokerProperty(prefix + "ssl.key.password", STORE_PASSWORD);
+    }
+
+    @BeforeAll
+    static void createScramUser() throws Exception {
         Properties plain = new Properties();
-        plain.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers());
+        plain.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, KAFKA.bootstrapServers());
         try (Admin admin = Admin.create(plain)) {
             admin.alterUserScramCredentials(List.of(new UserScramCredentialUpsertion(
                     USER, new ScramCredentialInfo(ScramMechanism.SCRAM_SHA_512, 8192), PASSWORD))).all().get(30, TimeUnit.SECONDS);
@@ -109,17 +109,10 @@ class KafkaSecurityITCase {
         awaitScramUser();
     }
 
-    @AfterAll
-    static void stopBroker() {
-        if (broker != null) {
-            broker.close();
-        }
-    }
-
     @Test
     void jobConfiguredOnlyByKafkaPropertiesTagsEveryEventAndLogsNoSecret() throws Exception {
         DigitsDataset digits = DigitsDataset.loadBundled();
-        try (DigitEventProducer producer = DigitEventProducer.builder().bootstrapServers(broker.bootstrapServers())
+        try (DigitEventProducer producer = DigitEventProducer.builder().bootstrapServers(KAFKA.bootstrapServers())
                 .topic(INPUT).dataset(digits).numEvents(EVENTS).build().start()) {
             assertThat(producer.awaitCompletion(Duration.ofSeconds(60))).isTrue();
             assertThat(producer.progress().acked()).isEqualTo(EVENTS);
@@ -138,9 +131,9 @@ class KafkaSecurityITCase {
         }
         double seconds = (System.nanoTime() - start) / 1e9;
 
-        List<ConsumerRecord<byte[], byte[]>> results = KafkaTestUtils.drainAllRecordsFromTopic(broker.bootstrapServers(), RESULTS, true);
-        List<ConsumerRecord<byte[], byte[]>> dead = KafkaTestUtils.drainAllRecordsFromTopic(broker.bootstrapServers(), DEAD, true);
-        DeliveryAudit audit = DeliveryAudit.of(JobTestSupport.digitEventIds(EVENTS, digits), results);
+        List<ConsumerRecord<byte[], byte[]>> results = KafkaTestUtils.drainAllRecordsFromTopic(KAFKA.bootstrapServers(), RESULTS, true);
+        List<ConsumerRecord<byte[], byte[]>> dead = KafkaTestUtils.drainAllRecordsFromTopic(KAFKA.bootstrapServers(), DEAD, true);
+        DeliveryAudit audit = DeliveryAudit.of(JobFixtures.digitEventIds(EVENTS, digits), results);
         List<String> leaks = new ArrayList<>();
         logLines.stream().filter(l -> l.contains(PASSWORD) || l.contains(STORE_PASSWORD)).forEach(leaks::add);
         long hiddenDumps = logLines.stream().filter(l -> l.contains("sasl.jaas.config = [hidden]")).count();
@@ -170,7 +163,7 @@ class KafkaSecurityITCase {
                 .satisfies(e -> {
                     System.out.printf("wrong password rejected in %.1f s: %s%n", (System.nanoTime() - start) / 1e9, e.getMessage());
                     assertThat(e.getMessage()).doesNotContain("\n").doesNotContain(wrong)
-                            .contains(broker.bootstrapServers(LISTENER))
+                            .contains(KAFKA.broker().bootstrapServers(LISTENER))
                             .contains("kafka.properties.sasl.jaas.config");
                 });
     }
@@ -222,7 +215,7 @@ class KafkaSecurityITCase {
 
     /** Options of a bounded job that reaches the broker only through the SASL_SSL listener. */
     private static Map<String, String> secureJob(String passwordReference) {
-        Map<String, String> o = JobTestSupport.boundedJob(broker.bootstrapServers(LISTENER), "secure");
+        Map<String, String> o = JobFixtures.boundedJob(KAFKA.broker().bootstrapServers(LISTENER), "secure");
         o.put("kafka.group-id", "secure");
         o.put("metrics.window", "1 s");
         o.put("model.device", "cpu");
@@ -236,11 +229,11 @@ class KafkaSecurityITCase {
         return o;
     }
 
-    /** SCRAM credentials reach the broker's metadata cache shortly after the Admin call returns. */
+    /** SCRAM credentials reach the broker's metadata cache shortly after the Admin call returns: polls for them. */
     private static void awaitScramUser() throws InterruptedException {
         Map<String, String> options = new LinkedHashMap<>(secureJob(PASSWORD));
         InferenceJobSpec spec = InferenceJobSpec.from(JobConfig.load(null, options));
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
         while (true) {
             try {
                 TopicPreflight.check(spec);

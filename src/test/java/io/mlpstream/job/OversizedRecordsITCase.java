@@ -4,10 +4,12 @@ import io.mlpstream.avro.ImageEvent;
 import io.mlpstream.avro.TaggedImage;
 import io.mlpstream.core.model.SharedSessions;
 import io.mlpstream.demo.DigitsDataset;
-import io.mlpstream.demo.EmbeddedKafkaBroker;
 import io.mlpstream.job.serde.DeadLetterSerializer;
 import io.mlpstream.job.serde.ImageEventCodec;
 import io.mlpstream.job.serde.TaggedImageSerializer;
+import io.mlpstream.testutils.FlinkMiniCluster;
+import io.mlpstream.testutils.JobFixtures;
+import io.mlpstream.testutils.KafkaBrokerExtension;
 import io.mlpstream.testutils.KafkaTestUtils;
 import io.mlpstream.testutils.TestEvents;
 
@@ -63,26 +65,23 @@ class OversizedRecordsITCase {
     private static final int DEAD_LETTER_MAX_MESSAGE_BYTES = 1024 * 1024;
 
     @RegisterExtension
-    static final MiniClusterExtension FLINK = JobTestSupport.noRestartCluster();
+    static final MiniClusterExtension FLINK = FlinkMiniCluster.withoutRestarts();
 
-    private static EmbeddedKafkaBroker broker;
+    @RegisterExtension
+    static final KafkaBrokerExtension KAFKA = KafkaBrokerExtension.withoutTopics().expectAllClientsClosed();
+
     private static DigitsDataset digits;
 
     @TempDir
     static Path checkpoints;
 
     @BeforeAll
-    static void startBroker() throws Exception {
+    static void loadDigits() throws Exception {
         digits = DigitsDataset.loadBundled();
-        broker = EmbeddedKafkaBroker.builder().build().start();
     }
 
     @AfterAll
-    static void stopBrokerAndCheckForLeaks() {
-        if (broker != null) {
-            broker.close();
-        }
-        KafkaTestUtils.assertNoKafkaClientThreadsLeft();
+    static void checkForLeakedSessions() {
         assertThat(SharedSessions.openSessions()).as("ORT sessions left open after the jobs").isZero();
     }
 
@@ -133,7 +132,7 @@ class OversizedRecordsITCase {
         }
         produceLarge(records);
 
-        Map<String, String> overrides = JobTestSupport.boundedJob(broker.bootstrapServers(), input);
+        Map<String, String> overrides = JobFixtures.boundedJob(KAFKA.bootstrapServers(), input);
         overrides.put("kafka.input-topic", input);
         overrides.put("kafka.results-topic", results);
         overrides.put("kafka.dead-letter-topic", deadLetters);
@@ -156,10 +155,10 @@ class OversizedRecordsITCase {
         Map<String, ConsumerRecord<byte[], byte[]>> tagged = new HashMap<>();
         Map<String, ConsumerRecord<byte[], byte[]>> dead = new HashMap<>();
         int duplicates = 0;
-        for (ConsumerRecord<byte[], byte[]> r : KafkaTestUtils.drainAllRecordsFromTopic(broker.bootstrapServers(), results, true)) {
+        for (ConsumerRecord<byte[], byte[]> r : KafkaTestUtils.drainAllRecordsFromTopic(KAFKA.bootstrapServers(), results, true)) {
             duplicates += tagged.put(TaggedImageSerializer.decode(r.value()).getEventId(), r) != null ? 1 : 0;
         }
-        for (ConsumerRecord<byte[], byte[]> r : KafkaTestUtils.drainAllRecordsFromTopic(broker.bootstrapServers(), deadLetters, true)) {
+        for (ConsumerRecord<byte[], byte[]> r : KafkaTestUtils.drainAllRecordsFromTopic(KAFKA.bootstrapServers(), deadLetters, true)) {
             String id = new String(r.key(), StandardCharsets.UTF_8);
             duplicates += dead.put(id, r) != null || tagged.containsKey(id) ? 1 : 0;
         }
@@ -205,7 +204,7 @@ class OversizedRecordsITCase {
     void anOutputTopicTooSmallForADeadLettersHeadersFailsThePreflightInOneLine() throws Exception {
         createTopics(Map.of("images-tiny", Map.of(), "tags-tiny", Map.of(), "dead-letter-tiny", Map.of("max.message.bytes", "1000"),
                 "inference-metrics-tiny", Map.of()));
-        Map<String, String> overrides = JobTestSupport.boundedJob(broker.bootstrapServers(), "tiny");
+        Map<String, String> overrides = JobFixtures.boundedJob(KAFKA.bootstrapServers(), "tiny");
         overrides.put("kafka.input-topic", "images-tiny");
         overrides.put("kafka.results-topic", "tags-tiny");
         overrides.put("kafka.dead-letter-topic", "dead-letter-tiny");
@@ -219,7 +218,7 @@ class OversizedRecordsITCase {
     }
 
     private static void createTopics(Map<String, Map<String, String>> topics) throws Exception {
-        try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers()))) {
+        try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, KAFKA.bootstrapServers()))) {
             List<NewTopic> newTopics = new ArrayList<>();
             topics.forEach((name, configs) -> newTopics.add(new NewTopic(name, 2, (short) 1).configs(configs)));
             admin.createTopics(newTopics).all().get(30, TimeUnit.SECONDS);
@@ -228,7 +227,7 @@ class OversizedRecordsITCase {
 
     /** Like {@link KafkaTestUtils#produce} with a producer that sends records up to the input topic's limit. */
     private static void produceLarge(List<ProducerRecord<byte[], byte[]>> records) throws Exception {
-        Properties props = KafkaTestUtils.producerProperties(broker.bootstrapServers());
+        Properties props = KafkaTestUtils.producerProperties(KAFKA.bootstrapServers());
         props.put(ProducerConfig.MAX_REQUEST_SIZE_CONFIG, Integer.toString(INPUT_MAX_MESSAGE_BYTES));
         try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(props, new ByteArraySerializer(), new ByteArraySerializer())) {
             List<Future<?>> acks = new ArrayList<>();
@@ -242,7 +241,7 @@ class OversizedRecordsITCase {
     /** The value of the record at topic/partition/offset. */
     private static byte[] fetch(String topic, int partition, long offset) {
         Properties props = new Properties();
-        props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers());
+        props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, KAFKA.bootstrapServers());
         props.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
         try (KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(props, new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
             TopicPartition tp = new TopicPartition(topic, partition);

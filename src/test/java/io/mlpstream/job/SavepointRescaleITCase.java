@@ -2,21 +2,20 @@ package io.mlpstream.job;
 
 import io.mlpstream.demo.DigitEventProducer;
 import io.mlpstream.demo.DigitsDataset;
-import io.mlpstream.demo.EmbeddedKafkaBroker;
 import io.mlpstream.testutils.CommittedKeyWatcher;
 import io.mlpstream.testutils.DeliveryAudit;
+import io.mlpstream.testutils.FlinkMiniCluster;
+import io.mlpstream.testutils.JobFixtures;
+import io.mlpstream.testutils.KafkaBrokerExtension;
 import io.mlpstream.testutils.KafkaTestUtils;
 
 import org.apache.flink.core.execution.JobClient;
 import org.apache.flink.core.execution.SavepointFormatType;
-import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.streaming.api.graph.StreamGraph;
 import org.apache.flink.streaming.api.graph.StreamNode;
 import org.apache.flink.test.junit5.MiniClusterExtension;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
@@ -28,8 +27,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
-import static io.mlpstream.job.JobTestSupport.DEAD;
-import static io.mlpstream.job.JobTestSupport.RESULTS;
+import static io.mlpstream.testutils.JobFixtures.DEAD;
+import static io.mlpstream.testutils.JobFixtures.RESULTS;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
@@ -39,30 +38,14 @@ import static org.assertj.core.api.Assertions.assertThat;
  * ({@code job.max-parallelism}) and every operator has a user-given uid. {@code -Dmlpstream.events=N} for a bigger run.
  */
 class SavepointRescaleITCase {
-    private static final int EVENTS = JobTestSupport.events(8_000);
+    private static final int EVENTS = JobFixtures.events(8_000);
     private static final double EVENTS_PER_SECOND = 1_000;
 
     @RegisterExtension
-    static final MiniClusterExtension FLINK = new MiniClusterExtension(new MiniClusterResourceConfiguration.Builder()
-            .setNumberTaskManagers(1)
-            .setNumberSlotsPerTaskManager(4)
-            .setConfiguration(JobTestSupport.fixedDelayRestarts(3, Duration.ofMillis(500)))
-            .build());
+    static final MiniClusterExtension FLINK = FlinkMiniCluster.withSlotsAndFixedDelayRestarts(4, 3, Duration.ofMillis(500));
 
-    private static EmbeddedKafkaBroker broker;
-
-    @BeforeAll
-    static void startBroker() {
-        broker = EmbeddedKafkaBroker.builder().build().start();
-        broker.createTopics(4, JobTestSupport.TOPICS);
-    }
-
-    @AfterAll
-    static void stopBroker() {
-        if (broker != null) {
-            broker.close();
-        }
-    }
+    @RegisterExtension
+    static final KafkaBrokerExtension KAFKA = KafkaBrokerExtension.withTopics(4, JobFixtures.TOPICS);
 
     @Test
     void everyOperatorHasAUserGivenUid() throws Exception {
@@ -84,15 +67,15 @@ class SavepointRescaleITCase {
         int[] parallelisms = {2, 1, 4, 2};
         long start = System.nanoTime();
         List<Integer> committedAtStops = new ArrayList<>();
-        try (DigitEventProducer producer = JobTestSupport.startProducer(broker.bootstrapServers(), digits, EVENTS, EVENTS_PER_SECOND);
-             CommittedKeyWatcher watcher = new CommittedKeyWatcher(broker.bootstrapServers(), RESULTS)) {
+        try (DigitEventProducer producer = JobFixtures.startProducer(KAFKA.bootstrapServers(), digits, EVENTS, EVENTS_PER_SECOND);
+             CommittedKeyWatcher watcher = new CommittedKeyWatcher(KAFKA.bootstrapServers(), RESULTS)) {
             String savepoint = null;
             for (int i = 0; i < parallelisms.length; i++) {
                 JobClient job = submit(spec(parallelisms[i], savepoint));
                 try {
                     if (i < parallelisms.length - 1) {
                         watcher.awaitDistinctKeys(EVENTS * (i + 1) / parallelisms.length, Duration.ofSeconds(120),
-                                () -> JobTestSupport.notRunning(job));
+                                () -> FlinkMiniCluster.notRunning(job));
                         savepoint = job.stopWithSavepoint(false, savepoints.resolve("sp-" + i).toUri().toString(),
                                 SavepointFormatType.CANONICAL).get(120, TimeUnit.SECONDS);
                         committedAtStops.add(watcher.poll(Duration.ofSeconds(1)));
@@ -100,19 +83,19 @@ class SavepointRescaleITCase {
                                 + "(%d sent); resuming at parallelism %d%n", parallelisms[i], committedAtStops.get(i), EVENTS,
                                 producer.progress().sent(), parallelisms[i + 1]);
                     } else {
-                        watcher.awaitDistinctKeys(EVENTS, Duration.ofSeconds(180), () -> JobTestSupport.notRunning(job));
+                        watcher.awaitDistinctKeys(EVENTS, Duration.ofSeconds(180), () -> FlinkMiniCluster.notRunning(job));
                     }
                 } finally {
-                    JobTestSupport.cancel(job);
+                    FlinkMiniCluster.cancel(job);
                 }
             }
             assertThat(producer.progress().failed()).isZero();
         }
         double seconds = (System.nanoTime() - start) / 1e9;
 
-        List<ConsumerRecord<byte[], byte[]>> results = KafkaTestUtils.drainAllRecordsFromTopic(broker.bootstrapServers(), RESULTS, true);
-        List<ConsumerRecord<byte[], byte[]>> dead = KafkaTestUtils.drainAllRecordsFromTopic(broker.bootstrapServers(), DEAD, true);
-        DeliveryAudit audit = DeliveryAudit.of(JobTestSupport.digitEventIds(EVENTS, digits), results);
+        List<ConsumerRecord<byte[], byte[]>> results = KafkaTestUtils.drainAllRecordsFromTopic(KAFKA.bootstrapServers(), RESULTS, true);
+        List<ConsumerRecord<byte[], byte[]>> dead = KafkaTestUtils.drainAllRecordsFromTopic(KAFKA.bootstrapServers(), DEAD, true);
+        DeliveryAudit audit = DeliveryAudit.of(JobFixtures.digitEventIds(EVENTS, digits), results);
         System.out.printf("Savepoints 2 -> 1 -> 4 -> 2: %s (committed at the stops: %s, %d dead letters, %.1f s)%n",
                 audit, committedAtStops, dead.size(), seconds);
 
@@ -127,7 +110,7 @@ class SavepointRescaleITCase {
 
     /** The production job at a parallelism, resuming from a savepoint (job.resume-from) when one is given. */
     private static InferenceJobSpec spec(int parallelism, String savepoint) {
-        Map<String, String> options = JobTestSupport.unboundedJob(broker.bootstrapServers(), "rescale");
+        Map<String, String> options = JobFixtures.unboundedJob(KAFKA.bootstrapServers(), "rescale");
         options.put("kafka.transactional-id-prefix", "rescale"); // the same job, before and after the savepoint
         options.put("job.parallelism", Integer.toString(parallelism));
         options.put("job.resume-from", savepoint == null ? "none" : savepoint);

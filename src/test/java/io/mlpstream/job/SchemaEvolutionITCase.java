@@ -3,12 +3,14 @@ package io.mlpstream.job;
 import io.mlpstream.avro.TaggedImage;
 import io.mlpstream.core.model.SharedSessions;
 import io.mlpstream.demo.DigitsDataset;
-import io.mlpstream.demo.EmbeddedKafkaBroker;
 import io.mlpstream.job.serde.DeadLetterSerializer;
 import io.mlpstream.job.serde.ImageEventImages;
 import io.mlpstream.job.serde.ImageEventSchemas;
 import io.mlpstream.job.serde.TaggedImageSerializer;
+import io.mlpstream.testutils.FlinkMiniCluster;
 import io.mlpstream.testutils.ImageEventWriters;
+import io.mlpstream.testutils.JobFixtures;
+import io.mlpstream.testutils.KafkaBrokerExtension;
 import io.mlpstream.testutils.KafkaTestUtils;
 import io.mlpstream.testutils.TestEvents;
 
@@ -42,26 +44,23 @@ import static org.assertj.core.api.Assertions.assertThat;
  */
 class SchemaEvolutionITCase {
     @RegisterExtension
-    static final MiniClusterExtension FLINK = JobTestSupport.noRestartCluster();
+    static final MiniClusterExtension FLINK = FlinkMiniCluster.withoutRestarts();
 
-    private static EmbeddedKafkaBroker broker;
+    @RegisterExtension
+    static final KafkaBrokerExtension KAFKA = KafkaBrokerExtension.withoutTopics().expectAllClientsClosed();
+
     private static DigitsDataset digits;
 
     @TempDir
     static Path writerSchemas;
 
     @BeforeAll
-    static void startBroker() throws Exception {
+    static void loadDigits() throws Exception {
         digits = DigitsDataset.loadBundled();
-        broker = EmbeddedKafkaBroker.builder().build().start();
     }
 
     @AfterAll
-    static void stopBrokerAndCheckForLeaks() {
-        if (broker != null) {
-            broker.close();
-        }
-        KafkaTestUtils.assertNoKafkaClientThreadsLeft();
+    static void checkForLeakedSessions() {
         assertThat(SharedSessions.openSessions()).as("ORT sessions left open after the jobs").isZero();
     }
 
@@ -71,7 +70,7 @@ class SchemaEvolutionITCase {
         String results = "tags-evolved";
         String deadLetters = "dead-letter-evolved";
         String metrics = "inference-metrics-evolved";
-        broker.createTopics(2, input, results, deadLetters, metrics);
+        KAFKA.createTopics(2, input, results, deadLetters, metrics);
         Schema evolved = ImageEventWriters.withDeviceId();
         Schema incompatible = ImageEventWriters.withoutEventId();
         Files.writeString(writerSchemas.resolve("image-event-with-device-id.avsc"), evolved.toString(true));
@@ -97,9 +96,9 @@ class SchemaEvolutionITCase {
                         ImageEventWriters.encode(incompatible, null, "cam-old", images.get(i), "image/png")));
             }
         }
-        KafkaTestUtils.produce(broker.bootstrapServers(), records);
+        KafkaTestUtils.produce(KAFKA.bootstrapServers(), records);
 
-        Map<String, String> overrides = JobTestSupport.boundedJob(broker.bootstrapServers(), input);
+        Map<String, String> overrides = JobFixtures.boundedJob(KAFKA.bootstrapServers(), input);
         overrides.put("kafka.input-topic", input);
         overrides.put("kafka.writer-schemas-dir", writerSchemas.toString());
         overrides.put("kafka.results-topic", results);
@@ -118,11 +117,11 @@ class SchemaEvolutionITCase {
         Map<String, TaggedImage> tagged = new HashMap<>();
         Map<String, ConsumerRecord<byte[], byte[]>> dead = new HashMap<>();
         int duplicates = 0;
-        for (ConsumerRecord<byte[], byte[]> r : KafkaTestUtils.drainAllRecordsFromTopic(broker.bootstrapServers(), results, true)) {
+        for (ConsumerRecord<byte[], byte[]> r : KafkaTestUtils.drainAllRecordsFromTopic(KAFKA.bootstrapServers(), results, true)) {
             TaggedImage t = TaggedImageSerializer.decode(r.value());
             duplicates += tagged.put(t.getEventId(), t) != null ? 1 : 0;
         }
-        for (ConsumerRecord<byte[], byte[]> r : KafkaTestUtils.drainAllRecordsFromTopic(broker.bootstrapServers(), deadLetters, true)) {
+        for (ConsumerRecord<byte[], byte[]> r : KafkaTestUtils.drainAllRecordsFromTopic(KAFKA.bootstrapServers(), deadLetters, true)) {
             String id = new String(r.key(), StandardCharsets.UTF_8);
             duplicates += dead.put(id, r) != null || tagged.containsKey(id) ? 1 : 0;
         }

@@ -2,15 +2,15 @@ package io.mlpstream.job;
 
 import io.mlpstream.demo.DigitEventProducer;
 import io.mlpstream.demo.DigitsDataset;
-import io.mlpstream.demo.EmbeddedKafkaBroker;
 import io.mlpstream.testutils.CommittedKeyWatcher;
 import io.mlpstream.testutils.DeliveryAudit;
+import io.mlpstream.testutils.JobFixtures;
+import io.mlpstream.testutils.KafkaBrokerExtension;
 import io.mlpstream.testutils.KafkaTestUtils;
 import io.mlpstream.testutils.LoggedProcess;
 
 import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -28,28 +28,16 @@ import static org.assertj.core.api.Assertions.assertThat;
  * job.checkpoint-dir, so every event still has exactly one {@code read_committed} result.
  */
 class StandaloneCrashITCase {
-    private static final int EVENTS = JobTestSupport.events(2_000);
+    private static final int EVENTS = JobFixtures.events(2_000);
     private static final double EVENTS_PER_SECOND = 100;
     private static final int CRASHES = 2;
     private static final Path STANDALONE_JAR = Path.of("target", "mlpstream-standalone.jar");
 
-    private static EmbeddedKafkaBroker broker;
+    @RegisterExtension
+    static final KafkaBrokerExtension KAFKA = KafkaBrokerExtension.withTopics(2, JobFixtures.TOPICS);
 
     @TempDir
     Path dir;
-
-    @BeforeAll
-    static void startBroker() {
-        broker = EmbeddedKafkaBroker.builder().build().start();
-        broker.createTopics(2, JobTestSupport.TOPICS);
-    }
-
-    @AfterAll
-    static void stopBroker() {
-        if (broker != null) {
-            broker.close();
-        }
-    }
 
     @Test
     void aKilledRunResumesFromItsLastCheckpointWhenStartedAgain() throws Exception {
@@ -57,8 +45,8 @@ class StandaloneCrashITCase {
         DigitsDataset digits = DigitsDataset.loadBundled();
         List<Integer> committedAtKills = new ArrayList<>();
         long start = System.nanoTime();
-        try (DigitEventProducer producer = JobTestSupport.startProducer(broker.bootstrapServers(), digits, EVENTS, EVENTS_PER_SECOND);
-             CommittedKeyWatcher watcher = new CommittedKeyWatcher(broker.bootstrapServers(), JobTestSupport.RESULTS)) {
+        try (DigitEventProducer producer = JobFixtures.startProducer(KAFKA.bootstrapServers(), digits, EVENTS, EVENTS_PER_SECOND);
+             CommittedKeyWatcher watcher = new CommittedKeyWatcher(KAFKA.bootstrapServers(), JobFixtures.RESULTS)) {
             for (int run = 0; run <= CRASHES; run++) {
                 LoggedProcess process = LoggedProcess.start("run-" + run, command(), Map.of(), Path.of("").toAbsolutePath(),
                         dir.resolve("run-" + run + ".log"));
@@ -82,8 +70,8 @@ class StandaloneCrashITCase {
             assertThat(producer.progress().failed()).isZero();
         }
         List<ConsumerRecord<byte[], byte[]>> results =
-                KafkaTestUtils.drainAllRecordsFromTopic(broker.bootstrapServers(), JobTestSupport.RESULTS, true);
-        DeliveryAudit audit = DeliveryAudit.of(JobTestSupport.digitEventIds(EVENTS, digits), results);
+                KafkaTestUtils.drainAllRecordsFromTopic(KAFKA.bootstrapServers(), JobFixtures.RESULTS, true);
+        DeliveryAudit audit = DeliveryAudit.of(JobFixtures.digitEventIds(EVENTS, digits), results);
         System.out.printf("standalone run killed %d times (at %s committed results): %s (%.1f s)%n",
                 CRASHES, committedAtKills, audit, (System.nanoTime() - start) / 1e9);
         assertThat(audit.exactlyOnce()).as("%s", audit).isTrue();
@@ -92,7 +80,7 @@ class StandaloneCrashITCase {
     private List<String> command() {
         List<String> c = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "-Xmx1g", "-jar", STANDALONE_JAR.toString(), "run", "--config", "jobs/digits-tagging.yaml"));
-        Map<String, String> options = JobTestSupport.unboundedJob(broker.bootstrapServers(), "crash");
+        Map<String, String> options = JobFixtures.unboundedJob(KAFKA.bootstrapServers(), "crash");
         options.put("kafka.transactional-id-prefix", "crash"); // the same job in every process
         options.put("kafka.starting-offsets", "committed");
         options.put("job.parallelism", "2");

@@ -1,11 +1,10 @@
 package io.mlpstream.job;
 
-import io.mlpstream.demo.EmbeddedKafkaBroker;
-import io.mlpstream.testutils.KafkaTestUtils;
+import io.mlpstream.testutils.JobFixtures;
+import io.mlpstream.testutils.KafkaBrokerExtension;
 
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.ByteArrayOutputStream;
@@ -30,25 +29,14 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
  * restarts forever.
  */
 class TopicPreflightITCase {
-    private static EmbeddedKafkaBroker broker;
-
-    @BeforeAll
-    static void startBroker() {
-        broker = EmbeddedKafkaBroker.builder().brokerProperty("transaction.max.timeout.ms", "300000").build().start();
-        broker.createTopics(1, "images", "tags", "dead-letter", "inference-metrics");
-    }
-
-    @AfterAll
-    static void stopBroker() {
-        if (broker != null) {
-            broker.close();
-        }
-        KafkaTestUtils.assertNoKafkaClientThreadsLeft();
-    }
+    @RegisterExtension
+    static final KafkaBrokerExtension KAFKA = KafkaBrokerExtension.withTopics(1, JobFixtures.TOPICS)
+            .brokerProperty("transaction.max.timeout.ms", "300000")
+            .expectAllClientsClosed();
 
     private static Map<String, String> options(String... keyValues) {
         Map<String, String> o = new LinkedHashMap<>();
-        o.put("kafka.bootstrap-servers", broker.bootstrapServers());
+        o.put("kafka.bootstrap-servers", KAFKA.bootstrapServers());
         for (int i = 0; i < keyValues.length; i += 2) {
             o.put(keyValues[i], keyValues[i + 1]);
         }
@@ -66,7 +54,7 @@ class TopicPreflightITCase {
                 .satisfies(e -> {
                     System.out.println("mistyped topic: " + e.getMessage());
                     assertThat(e.getMessage()).doesNotContain("\n")
-                            .startsWith("kafka.input-topic=imagez does not exist on " + broker.bootstrapServers())
+                            .startsWith("kafka.input-topic=imagez does not exist on " + KAFKA.bootstrapServers())
                             .contains("Existing topics: dead-letter, images, inference-metrics, tags");
                 });
     }

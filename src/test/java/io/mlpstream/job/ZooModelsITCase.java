@@ -2,10 +2,12 @@ package io.mlpstream.job;
 
 import io.mlpstream.avro.TaggedImage;
 import io.mlpstream.demo.DigitsDataset;
-import io.mlpstream.demo.EmbeddedKafkaBroker;
 import io.mlpstream.core.model.ModelSource;
 import io.mlpstream.core.model.SharedSessions;
 import io.mlpstream.job.serde.TaggedImageSerializer;
+import io.mlpstream.testutils.FlinkMiniCluster;
+import io.mlpstream.testutils.JobFixtures;
+import io.mlpstream.testutils.KafkaBrokerExtension;
 import io.mlpstream.testutils.KafkaTestUtils;
 import io.mlpstream.testutils.TestEvents;
 
@@ -14,7 +16,6 @@ import org.apache.flink.test.junit5.MiniClusterExtension;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -35,25 +36,18 @@ class ZooModelsITCase {
     private static final int EVENTS = 96;
 
     @RegisterExtension
-    static final MiniClusterExtension FLINK = JobTestSupport.noRestartCluster();
+    static final MiniClusterExtension FLINK = FlinkMiniCluster.withoutRestarts();
 
-    private static EmbeddedKafkaBroker broker;
+    @RegisterExtension
+    static final KafkaBrokerExtension KAFKA = KafkaBrokerExtension.withoutTopics().expectAllClientsClosed();
+
 
     static List<String> zoo() {
         return ModelSource.bundledNames();
     }
 
-    @BeforeAll
-    static void startBroker() {
-        broker = EmbeddedKafkaBroker.builder().build().start();
-    }
-
     @AfterAll
-    static void stopBroker() {
-        if (broker != null) {
-            broker.close();
-        }
-        KafkaTestUtils.assertNoKafkaClientThreadsLeft();
+    static void noSessionLeft() {
         assertThat(SharedSessions.openSessions()).isZero();
     }
 
@@ -62,7 +56,7 @@ class ZooModelsITCase {
     void theJobTagsWithTheModelItsConfigNames(String model) throws Exception {
         String in = "images-" + model;
         String out = "tags-" + model;
-        broker.createTopics(2, in, out, "dead-" + model, "metrics-" + model);
+        KAFKA.createTopics(2, in, out, "dead-" + model, "metrics-" + model);
         DigitsDataset digits = DigitsDataset.loadBundled();
         List<byte[]> images = new ArrayList<>();
         List<ProducerRecord<byte[], byte[]>> records = new ArrayList<>();
@@ -73,9 +67,9 @@ class ZooModelsITCase {
             records.add(new ProducerRecord<>(in, id.getBytes(StandardCharsets.UTF_8), TestEvents.encoded(id, png, "image/png")));
         }
         List<String> expected = TestEvents.referenceLabels(model, images);
-        KafkaTestUtils.produce(broker.bootstrapServers(), records);
+        KafkaTestUtils.produce(KAFKA.bootstrapServers(), records);
 
-        Map<String, String> o = JobTestSupport.boundedJob(broker.bootstrapServers(), "zoo-" + model);
+        Map<String, String> o = JobFixtures.boundedJob(KAFKA.bootstrapServers(), "zoo-" + model);
         o.put("model.name", model);
         o.put("kafka.input-topic", in);
         o.put("kafka.results-topic", out);
@@ -87,7 +81,7 @@ class ZooModelsITCase {
         InferenceJob.build(env, spec);
         env.execute("zoo-" + model);
 
-        List<ConsumerRecord<byte[], byte[]>> results = KafkaTestUtils.drainAllRecordsFromTopic(broker.bootstrapServers(), out, true);
+        List<ConsumerRecord<byte[], byte[]>> results = KafkaTestUtils.drainAllRecordsFromTopic(KAFKA.bootstrapServers(), out, true);
         assertThat(results).hasSize(EVENTS);
         Map<String, String> labels = new HashMap<>();
         for (ConsumerRecord<byte[], byte[]> r : results) {

@@ -1,13 +1,13 @@
 package io.mlpstream.testutils;
 
+import io.mlpstream.demo.FreePorts;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
 import java.io.File;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.net.InetAddress;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -82,7 +82,7 @@ public final class FlinkProcessCluster implements AutoCloseable {
         try {
             this.workDir = Files.createTempDirectory("flink-process-cluster-");
             this.confDir = Files.createDirectories(workDir.resolve("conf"));
-            int[] ports = freePorts(2); // distinct: two separate picks can get the same just-released port
+            int[] ports = FreePorts.pick("127.0.0.1", 2);
             this.restPort = ports[0];
             Map<String, String> c = new LinkedHashMap<>();
             c.put("jobmanager.rpc.address", "127.0.0.1");
@@ -447,24 +447,6 @@ public final class FlinkProcessCluster implements AutoCloseable {
 
     private static List<String> split(String line) {
         return Arrays.stream(line.split("\\s+")).filter(s -> !s.isEmpty()).collect(Collectors.toList());
-    }
-
-    /** n ports free on 127.0.0.1 right now, all different (held open together while they are picked). */
-    private static int[] freePorts(int n) throws IOException {
-        List<ServerSocket> held = new ArrayList<>();
-        try {
-            int[] ports = new int[n];
-            for (int i = 0; i < n; i++) {
-                ServerSocket s = new ServerSocket(0, 1, InetAddress.getByName("127.0.0.1"));
-                held.add(s);
-                ports[i] = s.getLocalPort();
-            }
-            return ports;
-        } finally {
-            for (ServerSocket s : held) {
-                s.close();
-            }
-        }
     }
 
     private static void sleep(long ms) {

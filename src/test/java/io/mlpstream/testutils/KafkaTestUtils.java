@@ -1,5 +1,6 @@
 package io.mlpstream.testutils;
 
+import org.apache.flink.core.testutils.CommonTestUtils;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
@@ -166,23 +167,17 @@ public final class KafkaTestUtils {
     }
 
     /**
-     * Fails if Kafka client threads are still alive two seconds from now: some producer, consumer or
-     * admin client was not closed.
+     * Fails if Kafka client threads are still alive: some producer, consumer or admin client was not closed. A closed
+     * client's threads have ended when {@code close()} returns; they get {@link #DEFAULT_TIMEOUT} all the same.
      */
     public static void assertNoKafkaClientThreadsLeft() {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(2);
-        List<String> left = kafkaClientThreads();
-        while (!left.isEmpty() && System.nanoTime() < deadline) {
-            try {
-                Thread.sleep(50);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                break;
-            }
-            left = kafkaClientThreads();
-        }
-        if (!left.isEmpty()) {
-            throw new AssertionError("Kafka client threads left running (a client was not closed): " + left);
+        try {
+            CommonTestUtils.waitUtil(() -> kafkaClientThreads().isEmpty(), DEFAULT_TIMEOUT, Duration.ofMillis(50), "");
+        } catch (TimeoutException e) {
+            throw new AssertionError("Kafka client threads left running (a client was not closed): " + kafkaClientThreads());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new AssertionError("interrupted while waiting for Kafka client threads to end", e);
         }
     }
 }

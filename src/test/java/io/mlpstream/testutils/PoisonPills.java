@@ -2,7 +2,6 @@ package io.mlpstream.testutils;
 
 import io.mlpstream.avro.LatencyReport;
 import io.mlpstream.demo.DigitsDataset;
-import io.mlpstream.core.image.TestImages;
 import io.mlpstream.job.serde.LatencyReportSerializer;
 
 import javax.imageio.IIOImage;

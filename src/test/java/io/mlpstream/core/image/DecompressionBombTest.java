@@ -1,5 +1,7 @@
 package io.mlpstream.core.image;
 
+import io.mlpstream.testutils.TestImages;
+
 import org.junit.jupiter.api.Test;
 
 import java.lang.management.ManagementFactory;

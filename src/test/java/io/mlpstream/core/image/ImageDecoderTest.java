@@ -3,6 +3,7 @@ package io.mlpstream.core.image;
 import static io.mlpstream.core.image.ImageGuardTest.rejection;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.mlpstream.testutils.TestImages;
 import java.awt.image.BufferedImage;
 import java.util.Arrays;
 import org.junit.jupiter.api.Test;

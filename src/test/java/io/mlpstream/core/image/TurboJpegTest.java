@@ -2,6 +2,7 @@ package io.mlpstream.core.image;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.mlpstream.testutils.TestImages;
 import java.awt.image.BufferedImage;
 import java.awt.image.DataBufferByte;
 import java.io.ByteArrayInputStream;

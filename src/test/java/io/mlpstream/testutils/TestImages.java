@@ -1,4 +1,4 @@
-package io.mlpstream.core.image;
+package io.mlpstream.testutils;
 
 import java.awt.Transparency;
 import java.awt.color.ColorSpace;
