@@ -119,7 +119,7 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
 
     private EmbeddedKafkaBroker(Builder builder) throws IOException {
         int[] ports = freePorts(2 + builder.listeners.size());
-        this.brokerPort = ports[0];
+        this.brokerPort = builder.port > 0 ? builder.port : ports[0];
         this.controllerPort = ports[1];
         this.extraListenerProtocols = Map.copyOf(builder.listeners);
         int next = 2;
@@ -286,6 +286,28 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
             throw new IllegalStateException(String.format("Could not create topics %s with %s partitions on %s within %s ms: %s",
                     Arrays.toString(topics), partitions, bootstrapServers(), DEFAULT_ADMIN_TIMEOUT.toMillis(), cause), cause);
         }
+    }
+
+    /**
+     * Creates those of the topics that do not exist yet (a broker restarted on its log directory keeps its topics), as
+     * {@link #createTopics} does; returns the ones it created.
+     */
+    public List<String> createMissingTopics(int partitions, String... topics) {
+        checkState(isRunning(), "the embedded Kafka broker at %s is not running", bootstrapServers());
+        Set<String> existing;
+        try (Admin admin = createAdmin()) {
+            existing = admin.listTopics().names().get(DEFAULT_ADMIN_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while listing topics", e);
+        } catch (ExecutionException | TimeoutException e) {
+            throw new IllegalStateException("Could not list the topics on " + bootstrapServers(), e);
+        }
+        List<String> missing = Arrays.stream(topics).filter(t -> !existing.contains(t)).distinct().toList();
+        if (!missing.isEmpty()) {
+            createTopics(partitions, missing.toArray(String[]::new));
+        }
+        return missing;
     }
 
     private static boolean allPartitionsHaveLeaders(Admin admin, Collection<String> topics, int partitions)
@@ -456,6 +478,7 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
     public static final class Builder {
         @Nullable private Path logDir;
         @Nullable private String clusterId;
+        private int port;
         private Duration startupTimeout = DEFAULT_STARTUP_TIMEOUT;
         private final Map<String, String> brokerProperties = new LinkedHashMap<>();
         private final Map<String, String> listeners = new LinkedHashMap<>();
@@ -471,6 +494,12 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
          */
         public Builder listener(String name, String securityProtocol) {
             listeners.put(Objects.requireNonNull(name, "name"), Objects.requireNonNull(securityProtocol, "securityProtocol"));
+            return this;
+        }
+
+        /** The client (PLAINTEXT) port on 127.0.0.1; by default, or with 0, a free one. */
+        public Builder port(int port) {
+            this.port = port;
             return this;
         }
 
@@ -509,6 +538,7 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
         }
 
         private void sanityCheck() {
+            checkArgument(port >= 0 && port <= 65535, "port must be 0 (any free one) to 65535, got %s", port);
             checkArgument(!startupTimeout.isNegative() && !startupTimeout.isZero(),
                     "startupTimeout must be positive, got %s", startupTimeout);
             for (String key : brokerProperties.keySet()) {

@@ -1,0 +1,60 @@
+package io.mlpstream.demo;
+
+import org.apache.flink.runtime.checkpoint.CheckpointException;
+import org.apache.flink.runtime.checkpoint.CheckpointFailureReason;
+import org.apache.logging.log4j.LogManager;
+import org.apache.logging.log4j.core.Filter;
+import org.apache.logging.log4j.core.LogEvent;
+import org.apache.logging.log4j.core.LoggerContext;
+import org.apache.logging.log4j.core.config.Configuration;
+import org.apache.logging.log4j.core.config.LoggerConfig;
+import org.apache.logging.log4j.core.filter.AbstractFilter;
+
+import java.util.EnumSet;
+import java.util.Set;
+
+/**
+ * Keeps the standalone jar's console free of what Flink logs at WARN, with a 45-line stack trace, for a checkpoint that
+ * a task declined because it was starting or finishing: at the end of a bounded job every task finishes while
+ * checkpoints are triggered, which is normal and counts as no failure. Every other checkpoint failure is still logged.
+ * A log4j filter on Flink's {@code CheckpointFailureManager} logger, installed by {@link StandaloneCli}.
+ */
+final class ExpectedCheckpointDeclines extends AbstractFilter {
+    static final String LOGGER = "org.apache.flink.runtime.checkpoint.CheckpointFailureManager";
+    static final Set<CheckpointFailureReason> EXPECTED = EnumSet.of(
+            CheckpointFailureReason.CHECKPOINT_DECLINED_TASK_CLOSING,
+            CheckpointFailureReason.CHECKPOINT_DECLINED_TASK_NOT_READY,
+            CheckpointFailureReason.CHECKPOINT_DECLINED_INPUT_END_OF_STREAM,
+            CheckpointFailureReason.CHECKPOINT_DECLINED_SUBSUMED);
+
+    private ExpectedCheckpointDeclines() {
+        super(Filter.Result.DENY, Filter.Result.NEUTRAL);
+    }
+
+    @Override
+    public Result filter(LogEvent event) {
+        return event.getThrown() instanceof CheckpointException e && EXPECTED.contains(e.getCheckpointFailureReason())
+                ? onMatch : onMismatch;
+    }
+
+    /** Adds the filter to the logger's configuration (once), when log4j is the logging backend. */
+    static synchronized void install() {
+        if (!(LogManager.getContext(false) instanceof LoggerContext context)) {
+            return;
+        }
+        Configuration config = context.getConfiguration();
+        LoggerConfig logger = config.getLoggerConfig(LOGGER);
+        if (!logger.getName().equals(LOGGER)) {
+            logger = new LoggerConfig(LOGGER, null, true);
+            config.addLogger(LOGGER, logger);
+        }
+        Filter existing = logger.getFilter();
+        if (existing instanceof ExpectedCheckpointDeclines) {
+            return;
+        }
+        ExpectedCheckpointDeclines filter = new ExpectedCheckpointDeclines();
+        filter.start();
+        logger.addFilter(filter);
+        context.updateLoggers();
+    }
+}
