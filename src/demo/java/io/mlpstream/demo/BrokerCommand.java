@@ -77,22 +77,26 @@ final class BrokerCommand implements Command {
             }
         }, "mlpstream-broker-stop");
         Runtime.getRuntime().addShutdownHook(onCtrlC);
+        boolean started = false;
         try {
             broker.start();
+            started = true;
             List<String> created = broker.createMissingTopics(partitions, spec.kafkaInputTopic(), spec.kafkaResultsTopic(),
                     spec.kafkaDeadLetterTopic(), spec.kafkaMetricsTopic());
             out.println("Kafka broker on " + broker.bootstrapServers() + " (data in " + broker.logDir()
                     + (data == null ? ", deleted on exit" : "") + ")");
-            out.println("Topics: " + String.join(", ", spec.kafkaInputTopic(), spec.kafkaResultsTopic(),
-                    spec.kafkaDeadLetterTopic(), spec.kafkaMetricsTopic()) + (created.isEmpty() ? " (all there already)"
-                    : created.size() < 4 ? " (created " + String.join(", ", created) + ")" : " (" + partitions + " partitions each)"));
+            out.println("Topics " + String.join(", ", spec.kafkaInputTopic(), spec.kafkaResultsTopic(),
+                    spec.kafkaDeadLetterTopic(), spec.kafkaMetricsTopic()) + " ready" + (created.isEmpty() ? ""
+                    : " (created with " + partitions + " partitions: " + String.join(", ", created) + ")"));
             out.println("Bootstrap servers: " + broker.bootstrapServers() + "   Ctrl-C stops the broker.");
             new CountDownLatch(1).await(); // until Ctrl-C (or an interrupt)
         } catch (InterruptedException e) {
             Thread.interrupted();
         } finally {
             broker.close();
-            out.println("Kafka broker on " + broker.bootstrapServers() + " stopped.");
+            if (started) {
+                out.println("Kafka broker on " + broker.bootstrapServers() + " stopped.");
+            }
             stopped.countDown();
             try {
                 Runtime.getRuntime().removeShutdownHook(onCtrlC);

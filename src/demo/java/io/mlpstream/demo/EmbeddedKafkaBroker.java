@@ -35,6 +35,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.Properties;
 import java.util.Set;
 import java.util.concurrent.ExecutionException;
@@ -130,13 +131,27 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
         this.logDir = ownsLogDir
                 ? Files.createTempDirectory("mlpstream-kafka-")
                 : Files.createDirectories(builder.logDir);
-        this.clusterId = builder.clusterId != null ? builder.clusterId : Uuid.randomUuid().toString();
+        this.clusterId = builder.clusterId != null ? builder.clusterId
+                : formattedClusterId(logDir).orElseGet(() -> Uuid.randomUuid().toString());
         this.startupTimeout = builder.startupTimeout;
         this.serverProperties = serverProperties(builder.brokerProperties);
     }
 
     public static Builder builder() {
         return new Builder();
+    }
+
+    /** The cluster id a log directory was formatted with (a kept directory of an earlier run), if any. */
+    private static Optional<String> formattedClusterId(Path logDir) throws IOException {
+        Path meta = logDir.resolve("meta.properties");
+        if (!Files.isRegularFile(meta)) {
+            return Optional.empty();
+        }
+        Properties p = new Properties();
+        try (var in = Files.newInputStream(meta)) {
+            p.load(in);
+        }
+        return Optional.ofNullable(p.getProperty("cluster.id"));
     }
 
     private Properties serverProperties(Map<String, String> overrides) {
@@ -509,7 +524,7 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
             return this;
         }
 
-        /** Cluster id for formatting; by default a random one. */
+        /** Cluster id for formatting; by default the one a kept log directory has, else a random one. */
         public Builder clusterId(String clusterId) {
             this.clusterId = Objects.requireNonNull(clusterId, "clusterId");
             return this;

@@ -15,9 +15,10 @@ import java.util.Set;
 
 /**
  * Keeps the standalone jar's console free of what Flink logs at WARN, with a 45-line stack trace, for a checkpoint that
- * a task declined because it was starting or finishing: at the end of a bounded job every task finishes while
- * checkpoints are triggered, which is normal and counts as no failure. Every other checkpoint failure is still logged.
- * A log4j filter on Flink's {@code CheckpointFailureManager} logger, installed by {@link StandaloneCli}.
+ * could not happen because tasks were starting, finishing or being cancelled, or the job ended: at the end of a bounded
+ * job every task finishes while checkpoints are triggered, which is normal and counts as no failure. Every other
+ * checkpoint failure (expired, I/O, a task's snapshot failing) is still logged. A log4j filter on Flink's
+ * {@code CheckpointFailureManager} logger, installed by {@link StandaloneCli}.
  */
 final class ExpectedCheckpointDeclines extends AbstractFilter {
     static final String LOGGER = "org.apache.flink.runtime.checkpoint.CheckpointFailureManager";
@@ -25,7 +26,11 @@ final class ExpectedCheckpointDeclines extends AbstractFilter {
             CheckpointFailureReason.CHECKPOINT_DECLINED_TASK_CLOSING,
             CheckpointFailureReason.CHECKPOINT_DECLINED_TASK_NOT_READY,
             CheckpointFailureReason.CHECKPOINT_DECLINED_INPUT_END_OF_STREAM,
-            CheckpointFailureReason.CHECKPOINT_DECLINED_SUBSUMED);
+            CheckpointFailureReason.CHECKPOINT_DECLINED_SUBSUMED,
+            CheckpointFailureReason.CHECKPOINT_DECLINED_ON_CANCELLATION_BARRIER,
+            CheckpointFailureReason.CHECKPOINT_COORDINATOR_SUSPEND,
+            CheckpointFailureReason.CHECKPOINT_COORDINATOR_SHUTDOWN,
+            CheckpointFailureReason.PERIODIC_SCHEDULER_SHUTDOWN);
 
     private ExpectedCheckpointDeclines() {
         super(Filter.Result.DENY, Filter.Result.NEUTRAL);

@@ -58,8 +58,8 @@ public record CommandLine(Path config, Map<String, String> overrides, Map<String
     }
 
     private static String required(String flag, String value) {
-        if (value == null) {
-            throw new ConfigException(flag + " needs a value.");
+        if (value == null || value.startsWith("--")) {
+            throw new ConfigException(flag + " needs a value" + (value == null ? "." : ", got the flag " + value + "."));
         }
         return value;
     }

@@ -92,8 +92,8 @@ final class RunCommand implements Command {
         }
         InferenceJob.build(env, spec);
         LoadedModel model = ModelSource.load(spec.inference().modelName());
-        out.printf(Locale.ROOT, "Model %s v%s (%s) matches its card; device %s%n", model.card().name(),
-                model.card().versionOrDefault(), model.cardFile(), spec.inference().modelDevice());
+        out.printf(Locale.ROOT, "Model %s v%s: %s matches %s (model.device=%s)%n", model.card().name(),
+                model.card().versionOrDefault(), model.cardFile(), model.onnxFile(), spec.inference().modelDevice());
         try (OutputReader outputs = OutputReader.open(ClientProperties.of(spec.kafkaBootstrapServers(), spec.kafkaProperties()),
                 spec.kafkaResultsTopic(), spec.kafkaDeadLetterTopic(), false)) {
             return watch(env.executeAsync(spec.jobName()), spec, outputs, out);
@@ -177,10 +177,10 @@ final class RunCommand implements Command {
     }
 
     /** The job's status, or null once its local cluster has shut down (the job ended). */
-    private static JobStatus status(JobClient job) {
+    private static JobStatus status(JobClient job) throws InterruptedException {
         try {
             return job.getJobStatus().get();
-        } catch (Exception e) {
+        } catch (ExecutionException | RuntimeException e) {
             return null;
         }
     }

@@ -110,7 +110,7 @@ final class SendCommand implements Command {
                         });
                 sent++;
                 bytes += size;
-                if (System.nanoTime() >= nextProgress) {
+                if (System.nanoTime() >= nextProgress && sent + skipped < files.size()) {
                     out.printf(Locale.ROOT, "sending to %s on %s: %d of %d files, %d acknowledged%n", topic, bootstrap,
                             sent + skipped, files.size(), acked.get());
                     nextProgress += PROGRESS_EVERY.toNanos();
