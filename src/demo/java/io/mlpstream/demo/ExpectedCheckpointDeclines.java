@@ -15,9 +15,9 @@ import java.util.Set;
 
 /**
  * Keeps the standalone jar's console free of what Flink logs at WARN, with a 45-line stack trace, for a checkpoint that
- * could not happen because tasks were starting, finishing or being cancelled, or the job ended: at the end of a bounded
- * job every task finishes while checkpoints are triggered, which is normal and counts as no failure. Every other
- * checkpoint failure (expired, I/O, a task's snapshot failing) is still logged. A log4j filter on Flink's
+ * could not happen because tasks were starting, finishing (or had finished) or being cancelled, or the job ended: at
+ * the end of a bounded job every task finishes while checkpoints are triggered, which is normal and counts as no
+ * failure. Every other checkpoint failure (expired, I/O, a task's snapshot failing) is still logged. A log4j filter on Flink's
  * {@code CheckpointFailureManager} logger, installed by {@link StandaloneCli}.
  */
 final class ExpectedCheckpointDeclines extends AbstractFilter {
@@ -36,10 +36,18 @@ final class ExpectedCheckpointDeclines extends AbstractFilter {
         super(Filter.Result.DENY, Filter.Result.NEUTRAL);
     }
 
+    /** How a TaskManager says that the task of a checkpoint request has finished (and was removed). */
+    static final String FINISHED_TASK = "received a checkpoint request for unknown task";
+
     @Override
     public Result filter(LogEvent event) {
-        return event.getThrown() instanceof CheckpointException e && EXPECTED.contains(e.getCheckpointFailureReason())
-                ? onMatch : onMismatch;
+        return event.getThrown() instanceof CheckpointException e && expected(e) ? onMatch : onMismatch;
+    }
+
+    static boolean expected(CheckpointException e) {
+        return EXPECTED.contains(e.getCheckpointFailureReason())
+                || (e.getCheckpointFailureReason() == CheckpointFailureReason.TASK_CHECKPOINT_FAILURE
+                        && String.valueOf(e.getMessage()).contains(FINISHED_TASK));
     }
 
     /** Adds the filter to the logger's configuration (once), when log4j is the logging backend. */
