@@ -110,6 +110,24 @@ public final class Cli {
     private static void printHelp(Command command, PrintStream out) {
         out.println("Usage: mlpstream " + command.name() + " " + command.usage());
         out.println();
-        out.println(command.description());
+        out.println(wrap(command.description(), HELP_WIDTH));
+    }
+
+    static final int HELP_WIDTH = 100;
+
+    /** {@code text} with its spaces turned into line breaks so that no line is longer than {@code width} (long words aside). */
+    static String wrap(String text, int width) {
+        StringBuilder sb = new StringBuilder();
+        int lineStart = 0;
+        for (String word : text.split(" ")) {
+            if (sb.length() > lineStart && sb.length() - lineStart + 1 + word.length() > width) {
+                sb.append(System.lineSeparator());
+                lineStart = sb.length();
+            } else if (sb.length() > lineStart) {
+                sb.append(' ');
+            }
+            sb.append(word);
+        }
+        return sb.toString();
     }
 }

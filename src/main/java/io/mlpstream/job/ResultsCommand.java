@@ -38,9 +38,9 @@ final class ResultsCommand implements Command {
     @Override
     public String description() {
         return "Prints every result in the results topic and every dead letter in the dead-letter topic from their "
-                + "beginning, one JSON line each: {\"type\":\"result\",\"id\",\"labels\":[{\"label\",\"score\"}],"
-                + "\"model\",\"version\",\"latencyMs\",\"batchSize\",\"attributes\"} or {\"type\":\"dead-letter\","
-                + "\"id\",\"stage\",\"reason\",\"error\",\"from\"}. Reads as read_committed, so a result shows once the "
+                + "beginning, one JSON line each, with the fields type (result), id, labels (label and score, best "
+                + "first), model, version, latencyMs (end to end), batchSize and attributes; or type (dead-letter), id, "
+                + "stage, reason, error and from (topic/partition@offset of the image event). Reads as read_committed, so a result shows once the "
                 + "checkpoint that wrote it completed. Stops at the end of both topics, or with --follow keeps printing "
                 + "new ones until stopped (Ctrl-C). --bootstrap and the topics default to kafka.bootstrap-servers, "
                 + "kafka.results-topic and kafka.dead-letter-topic (--config / --set, which also pass kafka.properties.*).";

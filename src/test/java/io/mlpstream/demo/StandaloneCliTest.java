@@ -39,8 +39,9 @@ class StandaloneCliTest {
                     new String[] {"help", command.name()}, new String[] {command.name(), "--set", "a=b", "--help"})) {
                 Outcome o = run(args);
                 assertThat(o.code()).as("%s", List.of(args)).isZero();
-                assertThat(o.out()).as("%s", List.of(args)).startsWith("Usage: mlpstream " + command.name() + " ")
-                        .contains(command.description());
+                assertThat(o.out()).as("%s", List.of(args)).startsWith("Usage: mlpstream " + command.name() + " ");
+                assertThat(o.out().replaceAll("\\s+", " ")).contains(command.description());
+                assertThat(o.out().lines().skip(2)).allSatisfy(line -> assertThat(line.length()).isLessThanOrEqualTo(100));
                 assertThat(o.err()).isEmpty();
             }
         }
