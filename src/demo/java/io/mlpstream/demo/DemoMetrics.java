@@ -28,8 +28,9 @@ public final class DemoMetrics implements MetricReporter {
     /** Metric identifier → metric, for every subtask of the inference operator. */
     private static final Map<String, Metric> METRICS = new ConcurrentHashMap<>();
 
-    /** Registers this reporter on a local (MiniCluster) configuration. */
+    /** Registers this reporter on a local (MiniCluster) configuration; forgets the metrics of an earlier demo. */
     public static void install(Configuration config) {
+        METRICS.clear();
         config.setString("metrics.reporter.mlpstream-demo.factory.class", Factory.class.getName());
         config.setString("metrics.reporter.mlpstream-demo.interval", "1 h"); // not scheduled: read at the end
     }
@@ -90,6 +91,9 @@ public final class DemoMetrics implements MetricReporter {
             return String.format(Locale.ROOT, "%-28s", c.getCount());
         }
         if (m instanceof Histogram h) {
+            if (h.getCount() == 0) {
+                return String.format(Locale.ROOT, "%-28s", "no samples");
+            }
             HistogramStatistics s = h.getStatistics();
             boolean micros = name.endsWith("Us");
             double scale = micros ? 1000.0 : 1.0;

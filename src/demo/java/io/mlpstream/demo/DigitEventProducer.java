@@ -31,7 +31,7 @@ import java.util.function.Function;
 /**
  * Produces {@link ImageEvent}s of dataset digits (PNG) to a Kafka topic at a fixed rate, on a
  * thread it owns. Event k shows dataset image {@code k % size}; its id is
- * {@code digit-<k / size>-<k % size>} and is also the record key. Values are Avro single-object
+ * {@code <idPrefix>-<k / size>-<k % size>} ({@code digit-0-0}, ... by default) and is also the record key. Values are Avro single-object
  * encoded. {@link #close()} stops the thread and closes the Kafka producer.
  */
 public final class DigitEventProducer implements AutoCloseable {
@@ -42,12 +42,14 @@ public final class DigitEventProducer implements AutoCloseable {
     public static final String CONTENT_TYPE = "image/png";
     public static final String TRUE_LABEL_ATTRIBUTE = "trueLabel";
     public static final String DATASET_INDEX_ATTRIBUTE = "datasetIndex";
+    public static final String DEFAULT_ID_PREFIX = "digit";
     /** {@link Builder#eventsPerSecond(double)} value for "as fast as possible". */
     public static final double UNLIMITED_RATE = 0;
     public static final String DEFAULT_LINGER_MS = "5";
     public static final Duration CLOSE_TIMEOUT = Duration.ofSeconds(10);
 
     private final String topic;
+    private final String idPrefix;
     private final DigitsDataset dataset;
     private final long numEvents;
     private final double eventsPerSecond;
@@ -66,6 +68,7 @@ public final class DigitEventProducer implements AutoCloseable {
 
     private DigitEventProducer(Builder b) {
         this.topic = b.topic;
+        this.idPrefix = b.idPrefix;
         this.dataset = b.dataset;
         this.numEvents = b.numEvents;
         this.eventsPerSecond = b.eventsPerSecond;
@@ -198,13 +201,18 @@ public final class DigitEventProducer implements AutoCloseable {
 
     /** Event number {@code sequence} (from 0) of a producer cycling through a dataset of this size. */
     static ImageEvent event(long sequence, int datasetSize, int label, byte[] png, Instant captureTime) {
+        return event(DEFAULT_ID_PREFIX, sequence, datasetSize, label, png, captureTime);
+    }
+
+    /** The same, with ids {@code <idPrefix>-<pass>-<index>}. */
+    static ImageEvent event(String idPrefix, long sequence, int datasetSize, int label, byte[] png, Instant captureTime) {
         long pass = sequence / datasetSize;
         long index = sequence % datasetSize;
         Map<String, String> attributes = new LinkedHashMap<>();
         attributes.put(TRUE_LABEL_ATTRIBUTE, Integer.toString(label));
         attributes.put(DATASET_INDEX_ATTRIBUTE, Long.toString(index));
         return ImageEvent.newBuilder()
-                .setEventId("digit-" + pass + "-" + index)
+                .setEventId(idPrefix + "-" + pass + "-" + index)
                 .setSource(SOURCE)
                 .setCaptureTime(captureTime)
                 .setContentType(CONTENT_TYPE)
@@ -215,7 +223,7 @@ public final class DigitEventProducer implements AutoCloseable {
     }
 
     private ImageEvent event(long sequence, int label, byte[] png, Instant captureTime) {
-        return event(sequence, dataset.size(), label, png, captureTime);
+        return event(idPrefix, sequence, dataset.size(), label, png, captureTime);
     }
 
     private static byte[] encode(ImageEvent event) {
@@ -253,6 +261,7 @@ public final class DigitEventProducer implements AutoCloseable {
     public static final class Builder {
         @Nullable private String bootstrapServers;
         @Nullable private String topic;
+        private String idPrefix = DEFAULT_ID_PREFIX;
         @Nullable private DigitsDataset dataset;
         private long numEvents = -1;
         private double eventsPerSecond = UNLIMITED_RATE;
@@ -270,6 +279,12 @@ public final class DigitEventProducer implements AutoCloseable {
 
         public Builder topic(String topic) {
             this.topic = Objects.requireNonNull(topic, "topic");
+            return this;
+        }
+
+        /** Event ids are {@code <idPrefix>-<pass>-<index>}; default {@value #DEFAULT_ID_PREFIX}. */
+        public Builder idPrefix(String idPrefix) {
+            this.idPrefix = Objects.requireNonNull(idPrefix, "idPrefix");
             return this;
         }
 
@@ -314,6 +329,9 @@ public final class DigitEventProducer implements AutoCloseable {
             }
             if (topic == null || topic.isEmpty()) {
                 throw new IllegalArgumentException("DigitEventProducer needs a topic name");
+            }
+            if (idPrefix.isEmpty()) {
+                throw new IllegalArgumentException("DigitEventProducer needs a non-empty id prefix");
             }
             if (dataset == null || dataset.size() == 0) {
                 throw new IllegalArgumentException("DigitEventProducer needs a dataset with at least one image, got "

@@ -32,6 +32,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.Properties;
 import java.util.Set;
 import java.util.concurrent.ExecutionException;
@@ -116,7 +117,7 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
 
     private EmbeddedKafkaBroker(Builder builder) throws IOException {
         int[] ports = FreePorts.pick(HOST, 2 + builder.listeners.size());
-        this.brokerPort = ports[0];
+        this.brokerPort = builder.port > 0 ? builder.port : ports[0];
         this.controllerPort = ports[1];
         this.extraListenerProtocols = Map.copyOf(builder.listeners);
         int next = 2;
@@ -127,13 +128,27 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
         this.logDir = ownsLogDir
                 ? Files.createTempDirectory("mlpstream-kafka-")
                 : Files.createDirectories(builder.logDir);
-        this.clusterId = builder.clusterId != null ? builder.clusterId : Uuid.randomUuid().toString();
+        this.clusterId = builder.clusterId != null ? builder.clusterId
+                : formattedClusterId(logDir).orElseGet(() -> Uuid.randomUuid().toString());
         this.startupTimeout = builder.startupTimeout;
         this.serverProperties = serverProperties(builder.brokerProperties);
     }
 
     public static Builder builder() {
         return new Builder();
+    }
+
+    /** The cluster id a log directory was formatted with (a kept directory of an earlier run), if any. */
+    private static Optional<String> formattedClusterId(Path logDir) throws IOException {
+        Path meta = logDir.resolve("meta.properties");
+        if (!Files.isRegularFile(meta)) {
+            return Optional.empty();
+        }
+        Properties p = new Properties();
+        try (var in = Files.newInputStream(meta)) {
+            p.load(in);
+        }
+        return Optional.ofNullable(p.getProperty("cluster.id"));
     }
 
     private Properties serverProperties(Map<String, String> overrides) {
@@ -285,6 +300,28 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
         }
     }
 
+    /**
+     * Creates those of the topics that do not exist yet (a broker restarted on its log directory keeps its topics), as
+     * {@link #createTopics} does; returns the ones it created.
+     */
+    public List<String> createMissingTopics(int partitions, String... topics) {
+        checkState(isRunning(), "the embedded Kafka broker at %s is not running", bootstrapServers());
+        Set<String> existing;
+        try (Admin admin = createAdmin()) {
+            existing = admin.listTopics().names().get(DEFAULT_ADMIN_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while listing topics", e);
+        } catch (ExecutionException | TimeoutException e) {
+            throw new IllegalStateException("Could not list the topics on " + bootstrapServers(), e);
+        }
+        List<String> missing = Arrays.stream(topics).filter(t -> !existing.contains(t)).distinct().toList();
+        if (!missing.isEmpty()) {
+            createTopics(partitions, missing.toArray(String[]::new));
+        }
+        return missing;
+    }
+
     private static boolean allPartitionsHaveLeaders(Admin admin, Collection<String> topics, int partitions)
             throws InterruptedException {
         try {
@@ -432,6 +469,7 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
     public static final class Builder {
         @Nullable private Path logDir;
         @Nullable private String clusterId;
+        private int port;
         private Duration startupTimeout = DEFAULT_STARTUP_TIMEOUT;
         private final Map<String, String> brokerProperties = new LinkedHashMap<>();
         private final Map<String, String> listeners = new LinkedHashMap<>();
@@ -450,13 +488,19 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
             return this;
         }
 
+        /** The client (PLAINTEXT) port on 127.0.0.1; by default, or with 0, a free one. */
+        public Builder port(int port) {
+            this.port = port;
+            return this;
+        }
+
         /** A log directory to use and keep; by default a temporary one, deleted on {@link #close()}. */
         public Builder logDir(Path logDir) {
             this.logDir = Objects.requireNonNull(logDir, "logDir");
             return this;
         }
 
-        /** Cluster id for formatting; by default a random one. */
+        /** Cluster id for formatting; by default the one a kept log directory has, else a random one. */
         public Builder clusterId(String clusterId) {
             this.clusterId = Objects.requireNonNull(clusterId, "clusterId");
             return this;
@@ -485,6 +529,7 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
         }
 
         private void sanityCheck() {
+            checkArgument(port >= 0 && port <= 65535, "port must be 0 (any free one) to 65535, got %s", port);
             checkArgument(!startupTimeout.isNegative() && !startupTimeout.isZero(),
                     "startupTimeout must be positive, got %s", startupTimeout);
             for (String key : brokerProperties.keySet()) {

@@ -3,7 +3,7 @@ package io.mlpstream.demo;
 import io.mlpstream.job.Command;
 import io.mlpstream.job.CommandLine;
 import io.mlpstream.job.ConfigException;
-import io.mlpstream.job.InferenceJobOptions;
+import io.mlpstream.job.InferenceJobSpec;
 
 import java.io.PrintStream;
 import java.time.Duration;
@@ -18,32 +18,38 @@ final class ProduceCommand implements Command {
 
     @Override
     public String usage() {
-        return "--bootstrap HOST:PORT [--topic images] [--events N] [--rate PER_SECOND]";
+        return "[--bootstrap HOST:PORT] [--topic images] [--events N] [--rate PER_SECOND] [--id-prefix digit] "
+                + "[--config FILE] [--set key=value]...";
     }
 
     @Override
     public String description() {
         return "Sends held-out digits (PNG ImageEvents, true label in the attribute trueLabel) to the topic at the given "
-                + "rate; --events defaults to every held-out digit once.";
+                + "rate; --events defaults to every held-out digit once. Event ids are PREFIX-PASS-INDEX (digit-0-0, ...): "
+                + "give each run its own --id-prefix so that their results do not collide. --bootstrap and --topic "
+                + "default to kafka.bootstrap-servers and kafka.input-topic (--config / --set).";
     }
 
     @Override
     public List<String> valueFlags() {
-        return List.of("bootstrap", "topic", "events", "rate");
+        return List.of("bootstrap", "topic", "events", "rate", "id-prefix");
     }
 
     @Override
     public int run(CommandLine cl, PrintStream out) throws Exception {
-        String bootstrap = cl.flags().get("bootstrap");
-        if (bootstrap == null) {
-            throw new ConfigException("'produce' needs --bootstrap host:port (the Kafka broker to send digit events to).");
+        InferenceJobSpec spec = InferenceJobSpec.from(cl.jobConfig());
+        String bootstrap = cl.flag("bootstrap", spec.kafkaBootstrapServers());
+        String idPrefix = cl.flag("id-prefix", DigitEventProducer.DEFAULT_ID_PREFIX);
+        if (idPrefix.isBlank()) {
+            throw new ConfigException("--id-prefix must not be empty (e.g. --id-prefix run2).");
         }
         DigitsDataset dataset = DigitsDataset.loadBundled();
         int events = cl.intFlag("events", dataset.size());
-        String topic = cl.flag("topic", InferenceJobOptions.KAFKA_INPUT_TOPIC.defaultValue());
+        String topic = cl.flag("topic", spec.kafkaInputTopic());
         try (DigitEventProducer producer = DigitEventProducer.builder()
                 .bootstrapServers(bootstrap)
                 .topic(topic)
+                .idPrefix(idPrefix)
                 .dataset(dataset)
                 .numEvents(events)
                 .eventsPerSecond(cl.intFlag("rate", Demo.DEFAULT_RATE))
@@ -51,7 +57,7 @@ final class ProduceCommand implements Command {
                 .start()) {
             boolean done = producer.awaitCompletion(Duration.ofSeconds(60 + events));
             DigitEventProducer.Progress p = producer.progress();
-            out.println("produced to " + topic + " on " + bootstrap + ": " + p);
+            out.println("produced " + idPrefix + "-* to " + topic + " on " + bootstrap + ": " + p);
             return done && p.failed() == 0 ? 0 : 1;
         }
     }

@@ -3,6 +3,7 @@ package io.mlpstream.flink;
 import io.mlpstream.core.image.JpegDecoding;
 import io.mlpstream.core.inference.ImageBytes;
 import io.mlpstream.core.model.Device;
+import io.mlpstream.core.model.ModelPreflight;
 import io.mlpstream.core.model.ModelSource;
 
 import org.apache.flink.api.common.typeinfo.TypeInformation;
@@ -93,11 +94,15 @@ public final class ImageInference<T> implements Serializable {
 
     /**
      * Adds the operator to {@code input}'s job: Flink's async I/O operator (uid {@code <uid>}) running the micro-batching
-     * function, then a chained split (uid {@code <uid>-failures}) that sends failures to {@link #failures()}. Loads and
-     * verifies the model here first (card, checksum), so a missing or tampered model fails before the job is submitted.
+     * function, then a chained split (uid {@code <uid>-failures}) that sends failures to {@link #failures()}. Loads,
+     * verifies (card, checksum) and opens the model here first and holds its card against the graph ({@link
+     * ModelPreflight}), so a model that is missing, tampered or contradicts its card fails before the job is submitted,
+     * with one line per problem.
+     *
+     * @throws io.mlpstream.core.model.ModelException naming the file and the field to fix
      */
     public SingleOutputStreamOperator<Prediction<T>> apply(DataStream<T> input) {
-        ModelSource.load(settings.modelName());
+        ModelPreflight.check(ModelSource.load(settings.modelName()), settings.batchMaxSize());
         TypeInformation<T> elementType = input.getType();
         failures = new OutputTag<>(uid + "-failures", InferenceFailure.typeInfo(elementType));
         BatchingInferenceFunction<T> function = new BatchingInferenceFunction<>(settings, imageBytes);

@@ -19,6 +19,11 @@ public interface Command {
         return List.of();
     }
 
+    /** The {@code --flags} that take a value and may be given more than once, e.g. {@code --attr key=value}. */
+    default List<String> repeatableFlags() {
+        return List.of();
+    }
+
     /** The {@code --flags} that take no value. */
     default List<String> switches() {
         return List.of();

@@ -8,17 +8,18 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * A parsed command line: {@code --config FILE}, {@code --set key=value}..., the command's {@code --flag value}s and
- * switches, and positional arguments (e.g. files).
+ * A parsed command line: {@code --config FILE}, {@code --set key=value}..., the command's {@code --flag value}s (the
+ * repeatable ones in {@code lists}) and switches, and positional arguments (e.g. files).
  */
-public record CommandLine(Path config, Map<String, String> overrides, Map<String, String> flags, Set<String> switches,
-        List<String> arguments) {
+public record CommandLine(Path config, Map<String, String> overrides, Map<String, String> flags,
+        Map<String, List<String>> lists, Set<String> switches, List<String> arguments) {
 
     /** Parses the arguments after the command's name; unknown flags are refused with the command's usage. */
     static CommandLine parse(Command command, List<String> args) {
         Path config = null;
         Map<String, String> overrides = new LinkedHashMap<>();
         Map<String, String> flags = new LinkedHashMap<>();
+        Map<String, List<String>> lists = new LinkedHashMap<>();
         Set<String> switches = new java.util.LinkedHashSet<>();
         List<String> arguments = new ArrayList<>();
         for (int i = 0; i < args.size(); i++) {
@@ -40,6 +41,9 @@ public record CommandLine(Path config, Map<String, String> overrides, Map<String
                 if (command.valueFlags().contains(flag)) {
                     flags.put(flag, required(arg, value));
                     i++;
+                } else if (command.repeatableFlags().contains(flag)) {
+                    lists.computeIfAbsent(flag, k -> new ArrayList<>()).add(required(arg, value));
+                    i++;
                 } else if (command.switches().contains(flag)) {
                     switches.add(flag);
                 } else {
@@ -50,12 +54,12 @@ public record CommandLine(Path config, Map<String, String> overrides, Map<String
                 arguments.add(arg);
             }
         }
-        return new CommandLine(config, overrides, flags, switches, arguments);
+        return new CommandLine(config, overrides, flags, lists, switches, arguments);
     }
 
     private static String required(String flag, String value) {
-        if (value == null) {
-            throw new ConfigException(flag + " needs a value.");
+        if (value == null || value.startsWith("--")) {
+            throw new ConfigException(flag + " needs a value" + (value == null ? "." : ", got the flag " + value + "."));
         }
         return value;
     }
@@ -75,6 +79,16 @@ public record CommandLine(Path config, Map<String, String> overrides, Map<String
         } catch (NumberFormatException e) {
             throw new ConfigException("--" + name + " expects a whole number, got '" + v + "'.");
         }
+    }
+
+    /** Every value of a repeatable flag, in order; empty when not given. */
+    public List<String> list(String name) {
+        return lists.getOrDefault(name, List.of());
+    }
+
+    /** The job options of {@code --config} and {@code --set} (every option has its default without them). */
+    public JobConfig jobConfig() {
+        return JobConfig.load(config, overrides);
     }
 
     public boolean has(String switchName) {

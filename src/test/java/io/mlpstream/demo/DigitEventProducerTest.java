@@ -73,6 +73,24 @@ class DigitEventProducerTest {
         }
     }
 
+    /** Two runs with their own prefixes never share an id (their results would collide in the results topic). */
+    @Test
+    void anIdPrefixGivesEachRunItsOwnIds() throws Exception {
+        MockProducer<String, byte[]> mock = new MockProducer<>(true, null, new StringSerializer(), new ByteArraySerializer());
+        try (DigitEventProducer producer = DigitEventProducer.builder()
+                .topic("images").dataset(dataset).numEvents(12).idPrefix("run2")
+                .producerFactory(props -> mock)
+                .build()
+                .start()) {
+            assertThat(producer.awaitCompletion(Duration.ofSeconds(30))).isTrue();
+        }
+        assertThat(mock.history()).extracting(ProducerRecord::key)
+                .containsExactly("run2-0-0", "run2-0-1", "run2-0-2", "run2-0-3", "run2-0-4", "run2-0-5", "run2-0-6",
+                        "run2-0-7", "run2-0-8", "run2-0-9", "run2-1-0", "run2-1-1");
+        assertThatThrownBy(() -> DigitEventProducer.builder().bootstrapServers("h:1").topic("t").dataset(dataset)
+                .numEvents(1).idPrefix("").build()).hasMessageContaining("id prefix");
+    }
+
     @Test
     void closeStopsAnEndlessProducer() throws Exception {
         MockProducer<String, byte[]> mock = new MockProducer<>(true, null, new StringSerializer(), new ByteArraySerializer());

@@ -71,6 +71,12 @@ public final class LoggedProcess {
         }
     }
 
+    /** Asks the process to stop (SIGTERM: shutdown hooks run, as on Ctrl-C) and waits for it; returns its exit code. */
+    public int terminate(Duration timeout) {
+        process.destroy();
+        return awaitExit(timeout);
+    }
+
     /** Kills the process (SIGKILL: no shutdown hooks, no cleanup, like a crashed machine) and waits until it is gone. */
     public void kill() {
         process.destroyForcibly();

@@ -4,8 +4,8 @@ import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
 
 /**
- * Just enough protobuf writing to build ONNX ModelProtos with (external) initializers, for tests of the
- * model checks (ONNX Runtime Java's own tests build their models in code too).
+ * Just enough protobuf writing to build ONNX ModelProtos with (external) initializers, and tiny runnable classifiers,
+ * for tests of the model checks (ONNX Runtime Java's own tests build their models in code too).
  */
 public final class OnnxProtobuf {
     private OnnxProtobuf() {}
@@ -53,6 +53,74 @@ public final class OnnxProtobuf {
         node.writeBytes(bytesField(4, "If".getBytes(StandardCharsets.UTF_8)));
         node.writeBytes(bytesField(5, attr.toByteArray()));
         return bytesField(1, node.toByteArray());
+    }
+
+    /** ONNX TensorProto.DataType values. */
+    public static final int FLOAT = 1;
+    public static final int UINT8 = 2;
+
+    /**
+     * A runnable opset-17 classifier: input {@code inputName} of element type {@code inputType} and shape
+     * {@code inputShape} (a negative dimension is the symbolic {@code N}), (Cast to float,) GlobalAveragePool, Flatten:
+     * output {@code outputName}, float {@code [N, channels]}, the mean of each channel.
+     */
+    public static byte[] meanClassifier(String inputName, int inputType, long[] inputShape, String outputName) {
+        ByteArrayOutputStream graph = new ByteArrayOutputStream();
+        String pooled = inputName;
+        if (inputType != FLOAT) {
+            graph.writeBytes(bytesField(1, node("Cast", new String[] {inputName}, "as_float",
+                    attributeInt("to", FLOAT))));
+            pooled = "as_float";
+        }
+        graph.writeBytes(bytesField(1, node("GlobalAveragePool", new String[] {pooled}, "pooled")));
+        graph.writeBytes(bytesField(1, node("Flatten", new String[] {"pooled"}, outputName)));
+        graph.writeBytes(bytesField(2, "mean_classifier".getBytes(StandardCharsets.UTF_8)));
+        graph.writeBytes(bytesField(11, valueInfo(inputName, inputType, inputShape)));
+        graph.writeBytes(bytesField(12, valueInfo(outputName, FLOAT, new long[] {inputShape[0], inputShape[1]})));
+        ByteArrayOutputStream opset = new ByteArrayOutputStream();
+        opset.writeBytes(bytesField(1, new byte[0]));
+        opset.writeBytes(varintField(2, 17));
+        ByteArrayOutputStream model = new ByteArrayOutputStream();
+        model.writeBytes(varintField(1, 8)); // ir_version
+        model.writeBytes(bytesField(7, graph.toByteArray()));
+        model.writeBytes(bytesField(8, opset.toByteArray()));
+        return model.toByteArray();
+    }
+
+    private static byte[] node(String opType, String[] inputs, String output, byte[]... attributes) {
+        ByteArrayOutputStream node = new ByteArrayOutputStream();
+        for (String in : inputs) {
+            node.writeBytes(bytesField(1, in.getBytes(StandardCharsets.UTF_8)));
+        }
+        node.writeBytes(bytesField(2, output.getBytes(StandardCharsets.UTF_8)));
+        node.writeBytes(bytesField(4, opType.getBytes(StandardCharsets.UTF_8)));
+        for (byte[] a : attributes) {
+            node.writeBytes(bytesField(5, a));
+        }
+        return node.toByteArray();
+    }
+
+    private static byte[] attributeInt(String name, long value) {
+        ByteArrayOutputStream a = new ByteArrayOutputStream();
+        a.writeBytes(bytesField(1, name.getBytes(StandardCharsets.UTF_8)));
+        a.writeBytes(varintField(3, value));
+        a.writeBytes(varintField(20, 2)); // AttributeType INT
+        return a.toByteArray();
+    }
+
+    private static byte[] valueInfo(String name, int elemType, long[] shape) {
+        ByteArrayOutputStream dims = new ByteArrayOutputStream();
+        for (long d : shape) {
+            byte[] dim = d < 0 ? bytesField(2, "N".getBytes(StandardCharsets.UTF_8)) : varintField(1, d);
+            dims.writeBytes(bytesField(1, dim));
+        }
+        ByteArrayOutputStream tensor = new ByteArrayOutputStream();
+        tensor.writeBytes(varintField(1, elemType));
+        tensor.writeBytes(bytesField(2, dims.toByteArray()));
+        ByteArrayOutputStream info = new ByteArrayOutputStream();
+        info.writeBytes(bytesField(1, name.getBytes(StandardCharsets.UTF_8)));
+        info.writeBytes(bytesField(2, bytesField(1, tensor.toByteArray())));
+        return info.toByteArray();
     }
 
     public static byte[] bytesField(int field, byte[] value) {

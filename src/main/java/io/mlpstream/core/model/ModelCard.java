@@ -136,8 +136,20 @@ public record ModelCard(
         }
     }
 
-    /** The preprocessing this card prescribes, as the image package's spec. */
+    /**
+     * The preprocessing this card prescribes, as the image package's spec.
+     *
+     * @throws ModelException naming what in {@code input} is unusable (e.g. an unknown interpolation)
+     */
     public PreprocessSpec preprocessSpec() {
+        try {
+            return buildPreprocessSpec();
+        } catch (IllegalArgumentException e) {
+            throw new ModelException("Model card of '" + name + "' has an unusable \"input\": " + e.getMessage());
+        }
+    }
+
+    private PreprocessSpec buildPreprocessSpec() {
         PreprocessSpec.Builder b = PreprocessSpec.builder()
                 .channels(input.channels())
                 .size(input.height(), input.width())
@@ -163,11 +175,7 @@ public record ModelCard(
         if (input.exifOrientation() != null) {
             b.exifOrientation(input.exifOrientation());
         }
-        try {
-            return b.build();
-        } catch (IllegalArgumentException e) {
-            throw new ModelException("Model card of '" + name + "' has an unusable \"input\": " + e.getMessage());
-        }
+        return b.build();
     }
 
     private static float[] toFloats(double[] values) {

@@ -41,12 +41,13 @@ public final class ModelSource {
         byte[] bundledCard = readResource(BUNDLED_ROOT + model + "/model.json");
         if (bundledCard != null) {
             String origin = "bundled:" + model;
-            ModelCard card = ModelCard.parse(bundledCard, origin + "/model.json");
+            String cardFile = origin + "/model.json";
+            ModelCard card = ModelCard.parse(bundledCard, cardFile);
             byte[] onnx = readResource(BUNDLED_ROOT + model + "/" + card.file());
             if (onnx == null) {
                 throw new ModelException("Bundled model '" + model + "' has a card but no " + card.file() + " in the jar.");
             }
-            return verified(card, onnx, origin);
+            return verified(card, onnx, origin, cardFile);
         }
         throw new ModelException(
                 "Model '" + model + "' not found: it is neither a directory with model.json, nor a model.json file, "
@@ -67,10 +68,10 @@ public final class ModelSource {
             throw new ModelException(
                     "Model card " + cardPath + " names \"file\": \"" + card.file() + "\" but " + onnxPath + " does not exist.");
         }
-        return verified(card, readFile(onnxPath), cardPath.getParent().toString());
+        return verified(card, readFile(onnxPath), cardPath.getParent().toString(), cardPath.toString());
     }
 
-    static LoadedModel verified(ModelCard card, byte[] onnx, String origin) {
+    static LoadedModel verified(ModelCard card, byte[] onnx, String origin, String cardFile) {
         String actual = sha256(onnx);
         if (!actual.equals(card.sha256())) {
             throw new ModelException(
@@ -83,7 +84,7 @@ public final class ModelSource {
                     "Model " + origin + " refused: it references external data (" + String.join(", ", external)
                             + "). Only self-contained ONNX files are accepted; re-export with all weights embedded.");
         }
-        return new LoadedModel(card, onnx, origin);
+        return new LoadedModel(card, onnx, origin, cardFile);
     }
 
     /** Names of the models bundled in the jar, from the bundled index. */

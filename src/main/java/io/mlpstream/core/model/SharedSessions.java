@@ -129,7 +129,7 @@ public final class SharedSessions {
             long start = System.nanoTime();
             OrtSession session = env.createSession(model.onnx(), options);
             try {
-                ModelRunner runner = new ModelRunner(env, session, card, selection.device());
+                ModelRunner runner = new ModelRunner(env, session, model, selection.device());
                 LOG.info(
                         "Opened ONNX Runtime session for model {} v{} ({}) on {} in {} ms",
                         card.name(),

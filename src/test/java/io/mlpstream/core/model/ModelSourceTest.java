@@ -171,16 +171,18 @@ class ModelSourceTest {
         Path input = byoWith(c -> c.replace("\"name\": \"pixel_values\"", "\"name\": \"input\""));
         assertThatThrownBy(() -> SharedSessions.acquire(ModelSource.load(input.toString()), Device.CPU, 1))
                 .isInstanceOf(ModelException.class)
-                .hasMessageContaining("the card's input.name 'input' is not an input of the ONNX graph [pixel_values]");
+                .hasMessageContaining(input.resolve("model.json") + ": input.name \"input\" is not an input of ")
+                .hasMessageContaining("(its inputs: pixel_values)");
         Path output = byoWith(c -> c.replace("\"name\": \"probabilities\"", "\"name\": \"logits\""));
         assertThatThrownBy(() -> SharedSessions.acquire(ModelSource.load(output.toString()), Device.CPU, 1))
-                .hasMessageContaining("the card's output.name 'logits' is not an output of the ONNX graph [probabilities]");
+                .hasMessageContaining(output.resolve("model.json") + ": output.name \"logits\" is not an output of ")
+                .hasMessageContaining("(its outputs: probabilities)");
         Path size = byoWith(c -> c.replace("\"height\": 32", "\"height\": 28").replace("\"width\": 32", "\"width\": 28"));
         assertThatThrownBy(() -> SharedSessions.acquire(ModelSource.load(size.toString()), Device.CPU, 1))
-                .hasMessageContaining("does not match the card's NCHW [N, 3, 28, 28]");
+                .hasMessageContaining("input.height is 28, but ").hasMessageContaining("input.width is 28, but ");
         Path labels = byoWith(c -> c.replace("\"gray\"", "\"gray\", \"purple\""));
         assertThatThrownBy(() -> SharedSessions.acquire(ModelSource.load(labels.toString()), Device.CPU, 1))
-                .hasMessageContaining("does not match the 5 labels in the card (expected [N, 5])");
+                .hasMessageContaining("labels has 5 entries, but ").hasMessageContaining("has 4 classes");
         assertThat(SharedSessions.openSessions()).isZero();
     }
 }
