@@ -70,7 +70,11 @@ public final class ModelSource {
         return verified(card, readFile(onnxPath), cardPath.getParent().toString());
     }
 
-    static LoadedModel verified(ModelCard card, byte[] onnx, String origin) {
+    /**
+     * Checks ONNX bytes against their card: the sha256 must match and no tensor may reference external data.
+     * {@code origin} names the model in the error.
+     */
+    public static LoadedModel verified(ModelCard card, byte[] onnx, String origin) {
         String actual = sha256(onnx);
         if (!actual.equals(card.sha256())) {
             throw new ModelException(
