@@ -93,8 +93,8 @@ final class CardCommand implements Command {
         List<String> labels = labels(labelsPath, output, config, onnxPath);
 
         Path cardPath = onnxPath.toAbsolutePath().resolveSibling(CARD_FILE);
-        String description = (config.architecture() != null ? config.architecture() : "timm model")
-                + ", preprocessing from its timm data config " + configPath.getFileName();
+        String description = (config.architecture() != null ? config.architecture() : "a timm model")
+                + " exported to ONNX; preprocessing from the timm data config " + configPath.getFileName();
         ModelCard card = new ModelCard(name, null, config.architecture(), description,
                 onnxPath.getFileName().toString(), ModelSource.sha256(onnx), null, config.input(input.name()),
                 new ModelCard.Output(output.name(), kind), labels, null, null, null, null);

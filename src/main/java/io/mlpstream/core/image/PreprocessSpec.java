@@ -80,6 +80,14 @@ public final class PreprocessSpec {
             return PreprocessSpec.parse(values(), id, "interpolation");
         }
 
+        /**
+         * Whether {@code antialias} may be false: bilinear and bicubic have a plain interpolating form; nearest ignores
+         * the flag; Pillow's box, hamming and lanczos always antialias.
+         */
+        public boolean allowsAntialiasOff() {
+            return this == NEAREST || this == BILINEAR || this == BICUBIC;
+        }
+
         @Override
         public String toString() {
             return id;
@@ -461,8 +469,7 @@ public final class PreprocessSpec {
                 scaleHeight = resize;
                 scaleWidth = resize;
             }
-            if (!antialias && interpolation != Interpolation.NEAREST && interpolation != Interpolation.BILINEAR
-                    && interpolation != Interpolation.BICUBIC) {
+            if (!antialias && !interpolation.allowsAntialiasOff()) {
                 throw new IllegalArgumentException("antialias false needs interpolation \"bilinear\" or \"bicubic\","
                         + " got \"" + interpolation + "\"; Pillow's " + interpolation + " filter always antialiases");
             }

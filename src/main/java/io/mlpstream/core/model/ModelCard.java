@@ -168,9 +168,9 @@ public record ModelCard(
                         + in.height() + "x" + in.width() + " crop), or omit it for " + longer);
         require(in.scale() == null || (in.scale() > 0 && Double.isFinite(in.scale())), origin,
                 "\"input.scale\" is " + in.scale() + "; accepted: a positive divisor, 255.0 for [0, 1] inputs");
-        String interpolation = in.interpolation() == null ? PreprocessSpec.DEFAULT_INTERPOLATION.id()
-                : PreprocessSpec.Interpolation.parse(in.interpolation()).id();
-        require(in.antialias() == null || in.antialias() || List.of("nearest", "bilinear", "bicubic").contains(interpolation),
+        PreprocessSpec.Interpolation interpolation = in.interpolation() == null ? PreprocessSpec.DEFAULT_INTERPOLATION
+                : PreprocessSpec.Interpolation.parse(in.interpolation());
+        require(in.antialias() == null || in.antialias() || interpolation.allowsAntialiasOff(),
                 origin, "\"input.antialias\" false is only for bilinear and bicubic (Pillow's " + interpolation
                         + " always antialiases); remove it, or set \"input.interpolation\" to bilinear or bicubic");
         for (int c = 0; c < in.channels(); c++) {
