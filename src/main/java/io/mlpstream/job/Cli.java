@@ -31,7 +31,7 @@ public final class Cli {
 
     /** What the job jar offers. */
     public static List<Command> jobCommands() {
-        return List.of(new RunCommand(), new CheckModelCommand(), new SendCommand(), new ResultsCommand(),
+        return List.of(new RunCommand(), new CheckModelCommand(), new CardCommand(), new SendCommand(), new ResultsCommand(),
                 new OptionsCommand());
     }
 

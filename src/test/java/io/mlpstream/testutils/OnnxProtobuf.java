@@ -87,6 +87,61 @@ public final class OnnxProtobuf {
         return model.toByteArray();
     }
 
+    /**
+     * A runnable classifier with a float32 {@code [N, channels, height, width]} input and a {@code [N, classes]}
+     * output: the per-channel means of the image (ReduceMean over H and W) times a fixed {@code channels x classes}
+     * matrix whose column k weighs channel c by {@code (k + 1) * (c + 1) / classes}. Opset 13, IR version 7.
+     */
+    public static byte[] classifier(String input, int channels, int height, int width, String output, int classes) {
+        ByteArrayOutputStream graph = new ByteArrayOutputStream();
+        ByteArrayOutputStream reduce = new ByteArrayOutputStream();
+        reduce.writeBytes(stringField(1, input));
+        reduce.writeBytes(stringField(2, "pooled"));
+        reduce.writeBytes(stringField(4, "ReduceMean"));
+        ByteArrayOutputStream axes = new ByteArrayOutputStream();
+        axes.writeBytes(stringField(1, "axes"));
+        axes.writeBytes(varintField(8, 2));
+        axes.writeBytes(varintField(8, 3));
+        axes.writeBytes(varintField(20, 7)); // INTS
+        reduce.writeBytes(bytesField(5, axes.toByteArray()));
+        ByteArrayOutputStream keepDims = new ByteArrayOutputStream();
+        keepDims.writeBytes(stringField(1, "keepdims"));
+        keepDims.writeBytes(varintField(3, 0));
+        keepDims.writeBytes(varintField(20, 2)); // INT
+        reduce.writeBytes(bytesField(5, keepDims.toByteArray()));
+        graph.writeBytes(bytesField(1, reduce.toByteArray()));
+        ByteArrayOutputStream matMul = new ByteArrayOutputStream();
+        matMul.writeBytes(stringField(1, "pooled"));
+        matMul.writeBytes(stringField(1, "weights"));
+        matMul.writeBytes(stringField(2, output));
+        matMul.writeBytes(stringField(4, "MatMul"));
+        graph.writeBytes(bytesField(1, matMul.toByteArray()));
+        graph.writeBytes(stringField(2, "classifier"));
+        java.nio.ByteBuffer w = java.nio.ByteBuffer.allocate(4 * channels * classes).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        for (int c = 0; c < channels; c++) {
+            for (int k = 0; k < classes; k++) {
+                w.putFloat((k + 1f) * (c + 1f) / classes);
+            }
+        }
+        ByteArrayOutputStream weights = new ByteArrayOutputStream();
+        weights.writeBytes(varintField(1, channels));
+        weights.writeBytes(varintField(1, classes));
+        weights.writeBytes(varintField(2, 1)); // FLOAT
+        weights.writeBytes(stringField(8, "weights"));
+        weights.writeBytes(bytesField(9, w.array()));
+        graph.writeBytes(bytesField(5, weights.toByteArray()));
+        graph.writeBytes(bytesField(11, valueInfo(input, FLOAT, new long[] {-1, channels, height, width})));
+        graph.writeBytes(bytesField(12, valueInfo(output, FLOAT, new long[] {-1, classes})));
+        ByteArrayOutputStream opset = new ByteArrayOutputStream();
+        opset.writeBytes(stringField(1, ""));
+        opset.writeBytes(varintField(2, 13));
+        ByteArrayOutputStream model = new ByteArrayOutputStream();
+        model.writeBytes(varintField(1, 7)); // ir_version
+        model.writeBytes(bytesField(7, graph.toByteArray()));
+        model.writeBytes(bytesField(8, opset.toByteArray()));
+        return model.toByteArray();
+    }
+
     private static byte[] node(String opType, String[] inputs, String output, byte[]... attributes) {
         ByteArrayOutputStream node = new ByteArrayOutputStream();
         for (String in : inputs) {
@@ -147,4 +202,8 @@ public final class OnnxProtobuf {
         out.write((int) v);
         return out.toByteArray();
     }
+    private static byte[] stringField(int field, String value) {
+        return bytesField(field, value.getBytes(StandardCharsets.UTF_8));
+    }
+
 }

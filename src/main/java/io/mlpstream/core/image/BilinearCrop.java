@@ -18,13 +18,15 @@ final class BilinearCrop {
      * @param src decoded pixels, band c = output channel c (or band 0 for every channel of a gray source)
      * @param lut lut[c * 256 + v] = (v / scale - mean[c]) / std[c]
      */
-    static void write(InterleavedBytes src, int bands, int srcW, int srcH, CenterCrop crop, int outH, int outW, int channels,
-            float[] lut, FloatBuffer batch, int base) {
+    static void write(InterleavedBytes src, int bands, int srcW, int srcH, CenterCrop.Block block, int channels,
+            float[] lut, Target target) {
+        int outW = block.width();
+        int outH = block.height();
         int step = src.pixelStride();
         int[] x0 = new int[outW];
         int[] x1 = new int[outW];
         float[] fx = new float[outW];
-        axis(srcW, crop.resizedWidth(), crop.left(), outW, x0, x1, fx);
+        axis(srcW, block.resizedWidth(), block.left(), outW, x0, x1, fx);
         for (int x = 0; x < outW; x++) { // byte offsets within a row, computed once instead of per pixel and channel
             x0[x] *= step;
             x1[x] *= step;
@@ -32,15 +34,14 @@ final class BilinearCrop {
         int[] y0 = new int[outH];
         int[] y1 = new int[outH];
         float[] fy = new float[outH];
-        axis(srcH, crop.resizedHeight(), crop.top(), outH, y0, y1, fy);
+        axis(srcH, block.resizedHeight(), block.top(), outH, y0, y1, fy);
 
         byte[] data = src.data();
         float[] row = new float[outW]; // one output row, then one bulk put: no bounds check per float on the direct buffer
-        int plane = outH * outW;
+        FloatBuffer batch = target.batch();
         for (int c = 0; c < channels; c++) {
             int band = bands == 1 ? 0 : c;
             int lutBase = c * 256;
-            int out = base + c * plane;
             for (int y = 0; y < outH; y++) {
                 int row0 = src.index(0, y0[y], band);
                 int row1 = src.index(0, y1[y], band);
@@ -56,8 +57,7 @@ final class BilinearCrop {
                     int v = (int) (top + wy * (bottom - top) + 0.5f);
                     row[x] = lut[lutBase + (v < 0 ? 0 : v > 255 ? 255 : v)];
                 }
-                batch.put(out, row, 0, outW);
-                out += outW;
+                batch.put(target.index(c, block.y() + y, block.x()), row, 0, outW);
             }
         }
     }

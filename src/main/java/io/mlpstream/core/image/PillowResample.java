@@ -4,19 +4,21 @@ import java.nio.FloatBuffer;
 import java.util.Arrays;
 
 /**
- * Pillow's {@code Image.resize} with its bilinear or bicubic filter, followed by the center crop, written
- * straight into the batch buffer, and equal to Pillow's output bit for bit (8-bit images): the image
- * torchvision's {@code Resize} + {@code CenterCrop} produce from a PIL image, which is what timm's eval
- * transforms, and most training pipelines, feed a model.
+ * Pillow's {@code Image.resize} with one of its convolution filters (box, bilinear, hamming, bicubic, lanczos),
+ * followed by the crop, written straight into the batch buffer, and equal to Pillow's output bit for bit (8-bit
+ * images): the image torchvision's {@code Resize} + {@code CenterCrop} produce from a PIL image, which is what timm's
+ * eval transforms, and most training pipelines, feed a model. (Pillow's nearest is not a convolution: {@link
+ * PillowNearest}.)
  *
  * <p>Pillow's resize is a separable convolution. Along each axis, output pixel {@code i} of an
  * {@code in -> out} resize is centred on source coordinate {@code (i + 0.5) * in / out}; when downscaling,
  * the filter is stretched by the factor {@code in / out}, so every source pixel contributes (antialiasing);
  * the taps are cut at the image edges and renormalised. The weights become 22-bit fixed point, the
  * horizontal pass runs first and rounds to 8 bits, then the vertical pass rounds again: those roundings are
- * reproduced exactly, so the result matches Pillow's rather than an ideal float resize. Only the crop
- * window's output pixels are computed, from the source rows and columns they reach
- * ({@link #span}); each depends only on its own taps, so this equals resizing everything and cropping after.
+ * reproduced exactly, so the result matches Pillow's rather than an ideal float resize. The filters are Pillow's
+ * functions ({@code libImaging/Resample.c}) term for term, with {@link StrictMath}'s sine and cosine (fdlibm, the
+ * same on every machine). Only the crop window's output pixels are computed, from the source rows and columns they
+ * reach ({@link #span}); each depends only on its own taps, so this equals resizing everything and cropping after.
  */
 final class PillowResample {
     /** Fractional bits of the fixed-point weights, as Pillow's 8-bit path (32 - 8 - 2). */
@@ -25,8 +27,15 @@ final class PillowResample {
 
     private PillowResample() {}
 
-    /** The two filters torchvision's bilinear and bicubic modes select in Pillow. */
+    /** Pillow's convolution filters, as torchvision's and timm's interpolation modes select them. */
     enum Filter {
+        /** Box, support 1/2: (-1/2, 1/2]. */
+        BOX(0.5) {
+            @Override
+            double weight(double x) {
+                return x > -0.5 && x <= 0.5 ? 1.0 : 0.0;
+            }
+        },
         /** Triangle, support 1. */
         BILINEAR(1.0) {
             @Override
@@ -49,6 +58,28 @@ final class PillowResample {
                 }
                 return 0.0;
             }
+        },
+        /** Hamming-windowed sinc, support 1 (Pillow's window constants are C floats). */
+        HAMMING(1.0) {
+            @Override
+            double weight(double x) {
+                x = Math.abs(x);
+                if (x == 0.0) {
+                    return 1.0;
+                }
+                if (x >= 1.0) {
+                    return 0.0;
+                }
+                x = x * Math.PI;
+                return StrictMath.sin(x) / x * ((double) 0.54f + (double) 0.46f * StrictMath.cos(x));
+            }
+        },
+        /** Lanczos, a = 3: sinc(x) * sinc(x / 3) on [-3, 3). */
+        LANCZOS(3.0) {
+            @Override
+            double weight(double x) {
+                return -3.0 <= x && x < 3.0 ? sinc(x) * sinc(x / 3) : 0.0;
+            }
         };
 
         final double support;
@@ -61,10 +92,21 @@ final class PillowResample {
 
         static Filter of(PreprocessSpec.Interpolation interpolation) {
             return switch (interpolation) {
+                case BOX -> BOX;
                 case BILINEAR -> BILINEAR;
+                case HAMMING -> HAMMING;
                 case BICUBIC -> BICUBIC;
+                case LANCZOS -> LANCZOS;
                 case NEAREST -> throw new IllegalArgumentException("nearest is not a convolution filter");
             };
+        }
+
+        private static double sinc(double x) {
+            if (x == 0.0) {
+                return 1.0;
+            }
+            x = x * Math.PI;
+            return StrictMath.sin(x) / x;
         }
     }
 
@@ -138,27 +180,28 @@ final class PillowResample {
     /**
      * The source pixels {@link #write} reads for a {@code srcW} x {@code srcH} image: {x0, y0, x1, y1}, inclusive.
      */
-    static int[] span(Filter filter, int srcW, int srcH, CenterCrop crop, int outH, int outW) {
-        Taps h = taps(filter, srcW, crop.resizedWidth(), crop.left(), outW);
-        Taps v = taps(filter, srcH, crop.resizedHeight(), crop.top(), outH);
+    static int[] span(Filter filter, int srcW, int srcH, CenterCrop.Block block) {
+        Taps h = taps(filter, srcW, block.resizedWidth(), block.left(), block.width());
+        Taps v = taps(filter, srcH, block.resizedHeight(), block.top(), block.height());
         return new int[] {h.low(), v.low(), h.high() - 1, v.high() - 1};
     }
 
     /**
-     * Writes the crop window of the resized image, normalised through {@code lut}, as CHW floats at {@code base}.
+     * Writes a block of the resized image, normalised through {@code lut}, as CHW floats into {@code target}.
      *
      * @param src decoded pixels (possibly a window of the source; {@code index} takes source coordinates),
      *     band c = output channel c, or band 0 for every channel of a gray source
      * @param lut lut[c * 256 + v] = (v / scale - mean[c]) / std[c]
      */
-    static void write(InterleavedBytes src, int bands, int srcW, int srcH, CenterCrop crop, int outH, int outW,
-            int channels, Filter filter, float[] lut, FloatBuffer batch, int base) {
-        Taps h = taps(filter, srcW, crop.resizedWidth(), crop.left(), outW);
-        Taps v = taps(filter, srcH, crop.resizedHeight(), crop.top(), outH);
+    static void write(InterleavedBytes src, int bands, int srcW, int srcH, CenterCrop.Block block, int channels,
+            Filter filter, float[] lut, Target target) {
+        int outW = block.width();
+        Taps h = taps(filter, srcW, block.resizedWidth(), block.left(), outW);
+        Taps v = taps(filter, srcH, block.resizedHeight(), block.top(), block.height());
         int rowLow = v.low();
         int rows = v.high() - rowLow;
         byte[] temp = horizontal(src, bands, h, rowLow, rows, outW);
-        vertical(temp, bands, v, rowLow, rows, outH, outW, channels, lut, batch, base);
+        vertical(temp, bands, v, rowLow, rows, block, channels, lut, target);
     }
 
     /**
@@ -225,15 +268,17 @@ final class PillowResample {
     }
 
     /** The vertical pass over the crop rows, then the normalisation table, one output row per bulk put. */
-    private static void vertical(byte[] temp, int bands, Taps v, int rowLow, int rows, int outH, int outW, int channels,
-            float[] lut, FloatBuffer batch, int base) {
+    private static void vertical(byte[] temp, int bands, Taps v, int rowLow, int rows, CenterCrop.Block block,
+            int channels, float[] lut, Target target) {
         int[] vFirst = v.first();
         int[] vCount = v.count();
         int[] vWeights = v.weights();
         int vStride = v.stride();
+        int outW = block.width();
+        int outH = block.height();
         int[] acc = new int[outW];
         float[] row = new float[outW];
-        int plane = outH * outW;
+        FloatBuffer batch = target.batch();
         for (int y = 0; y < outH; y++) {
             for (int b = 0; b < bands; b++) {
                 Arrays.fill(acc, HALF);
@@ -253,7 +298,7 @@ final class PillowResample {
                     for (int x = 0; x < outW; x++) {
                         row[x] = lut[lutBase + clip8(acc[x])];
                     }
-                    batch.put(base + c * plane + y * outW, row, 0, outW);
+                    batch.put(target.index(c, block.y() + y, block.x()), row, 0, outW);
                 }
             }
         }

@@ -4,18 +4,30 @@ import java.util.Arrays;
 import java.util.Locale;
 
 /**
- * How a model wants its input: EXIF orientation, colour, resize-then-center-crop geometry, interpolation, and
+ * How a model wants its input: EXIF orientation, colour, resize-then-crop geometry, interpolation, and
  * {@code (pixel / scale - mean[c]) / std[c]} normalisation, laid out NCHW. Immutable; build it with
  * {@link #builder()}, which validates every field and every combination.
  *
- * <p>The geometry is torchvision's {@code Resize(resize)} followed by {@code CenterCrop((height, width))}:
- * the shorter side becomes {@code resize}, the longer one {@code floor(resize * long / short)}, and the
- * crop offsets are {@code round((resized - crop) / 2)} with Python's half-to-even rounding.
+ * <p>The geometry is timm's eval transforms ({@code transforms_imagenet_eval}). The scale size is
+ * {@code (resize, resize)}, or {@code (floor(height / cropPct), floor(width / cropPct))}; then, by crop mode:
+ * <ul>
+ *   <li>{@link CropMode#CENTER}: with a square scale size {@code s}, torchvision's {@code Resize(s)} (the shorter
+ *   side becomes {@code s}, the longer one {@code floor(s * long / short)}); otherwise timm's
+ *   {@code ResizeKeepRatio}: both sides divided by {@code min(srcHeight / scaleHeight, srcWidth / scaleWidth)},
+ *   rounded half to even. Then torchvision's {@code CenterCrop((height, width))}, at offsets
+ *   {@code round((resized - crop) / 2)}, half to even.</li>
+ *   <li>{@link CropMode#SQUASH}: both sides resized to the scale size, the aspect ratio ignored; then the center
+ *   crop.</li>
+ *   <li>{@link CropMode#BORDER}: {@code ResizeKeepRatio} by the larger of the two ratios (the whole image fits in
+ *   the scale size), then timm's {@code CenterCropOrPad}: a side shorter than the crop is padded, the odd pixel
+ *   after, with the mean colour {@code round(scale * mean[c])}; a longer one is center-cropped.</li>
+ * </ul>
  */
 public final class PreprocessSpec {
 
     public static final Color DEFAULT_COLOR = Color.RGB;
     public static final Interpolation DEFAULT_INTERPOLATION = Interpolation.BILINEAR;
+    public static final CropMode DEFAULT_CROP_MODE = CropMode.CENTER;
     public static final boolean DEFAULT_ANTIALIAS = true;
     public static final float DEFAULT_SCALE = 255.0f;
     public static final Layout DEFAULT_LAYOUT = Layout.NCHW;
@@ -46,10 +58,14 @@ public final class PreprocessSpec {
         }
     }
 
+    /** Pillow's resampling filters, by the names timm and torchvision give them. */
     public enum Interpolation {
         NEAREST("nearest"),
         BILINEAR("bilinear"),
-        BICUBIC("bicubic");
+        BICUBIC("bicubic"),
+        BOX("box"),
+        HAMMING("hamming"),
+        LANCZOS("lanczos");
 
         private final String id;
 
@@ -63,6 +79,40 @@ public final class PreprocessSpec {
 
         public static Interpolation parse(String id) {
             return PreprocessSpec.parse(values(), id, "interpolation");
+        }
+
+        /**
+         * Whether {@code antialias} may be false: bilinear and bicubic have a plain interpolating form; nearest ignores
+         * the flag; Pillow's box, hamming and lanczos always antialias.
+         */
+        public boolean allowsAntialiasOff() {
+            return this == NEAREST || this == BILINEAR || this == BICUBIC;
+        }
+
+        @Override
+        public String toString() {
+            return id;
+        }
+    }
+
+    /** timm's eval crop modes ({@code crop_mode}); see the class documentation. */
+    public enum CropMode {
+        CENTER("center"),
+        SQUASH("squash"),
+        BORDER("border");
+
+        private final String id;
+
+        CropMode(String id) {
+            this.id = id;
+        }
+
+        public String id() {
+            return id;
+        }
+
+        public static CropMode parse(String id) {
+            return PreprocessSpec.parse(values(), id, "crop mode");
         }
 
         @Override
@@ -128,10 +178,15 @@ public final class PreprocessSpec {
     private final int width;
     private final Color color;
     private final int resize;
+    private final double cropPct;
+    private final CropMode cropMode;
+    private final int scaleHeight;
+    private final int scaleWidth;
     private final Interpolation interpolation;
     private final boolean antialias;
     private final float scale;
-    private final float[] mean;
+    /** As given: the normalisation uses them as floats, the border's fill colour as doubles (as timm does). */
+    private final double[] mean;
     private final float[] std;
     private final Layout layout;
     private final ExifOrientation exifOrientation;
@@ -142,6 +197,10 @@ public final class PreprocessSpec {
         this.width = b.width;
         this.color = b.color;
         this.resize = b.resize;
+        this.cropPct = b.cropPct == null ? 0 : b.cropPct;
+        this.cropMode = b.cropMode;
+        this.scaleHeight = b.scaleHeight;
+        this.scaleWidth = b.scaleWidth;
         this.interpolation = b.interpolation;
         this.antialias = b.antialias;
         this.scale = b.scale;
@@ -157,9 +216,10 @@ public final class PreprocessSpec {
 
     /** A builder holding this spec's values, to derive a variant. */
     public Builder toBuilder() {
-        return new Builder().channels(channels).size(height, width).color(color).resize(resize)
+        Builder b = new Builder().channels(channels).size(height, width).color(color).cropMode(cropMode)
                 .interpolation(interpolation).antialias(antialias).scale(scale).mean(mean).std(std).layout(layout)
                 .exifOrientation(exifOrientation);
+        return cropPct > 0 ? b.cropPct(cropPct) : b.resize(resize);
     }
 
     public int channels() {
@@ -178,9 +238,28 @@ public final class PreprocessSpec {
         return color;
     }
 
-    /** The length the shorter side is resized to before the center crop. */
+    /** The scale size as one length (the shorter side in {@link CropMode#CENTER}); 0 when {@link #cropPct()} sets it. */
     public int resize() {
         return resize;
+    }
+
+    /** The crop as a fraction of the scale size, as timm's {@code crop_pct}; 0 when {@link #resize()} sets it. */
+    public double cropPct() {
+        return cropPct;
+    }
+
+    public CropMode cropMode() {
+        return cropMode;
+    }
+
+    /** timm's {@code scale_size[0]}: {@code resize}, or {@code floor(height / cropPct)}. */
+    public int scaleHeight() {
+        return scaleHeight;
+    }
+
+    /** timm's {@code scale_size[1]}: {@code resize}, or {@code floor(width / cropPct)}. */
+    public int scaleWidth() {
+        return scaleWidth;
     }
 
     public Interpolation interpolation() {
@@ -188,10 +267,10 @@ public final class PreprocessSpec {
     }
 
     /**
-     * Whether bilinear and bicubic resizing is Pillow's {@code Image.resize} (the filter widens with the
-     * downscale factor, so every source pixel counts; what torchvision's {@code Resize} does to PIL images and
-     * timm's eval transforms do), reproduced bit for bit; or, when false, plain interpolation between the
-     * nearest source pixels, as {@code torch.nn.functional.interpolate(..., antialias=False)}. Nearest ignores it.
+     * Whether resizing is Pillow's {@code Image.resize} (the filter widens with the downscale factor, so every
+     * source pixel counts; what torchvision's {@code Resize} does to PIL images and timm's eval transforms do),
+     * reproduced bit for bit; or, when false (bilinear and bicubic only), plain interpolation between the nearest
+     * source pixels, as {@code torch.nn.functional.interpolate(..., antialias=False)}. Nearest ignores it.
      */
     public boolean antialias() {
         return antialias;
@@ -202,7 +281,11 @@ public final class PreprocessSpec {
     }
 
     public float[] mean() {
-        return mean.clone();
+        float[] f = new float[mean.length];
+        for (int c = 0; c < f.length; c++) {
+            f[c] = (float) mean[c];
+        }
+        return f;
     }
 
     public float[] std() {
@@ -223,7 +306,16 @@ public final class PreprocessSpec {
     }
 
     float mean(int channel) {
-        return mean[channel];
+        return (float) mean[channel];
+    }
+
+    /**
+     * The 8-bit value {@link CropMode#BORDER} pads channel {@code c} with: the mean colour,
+     * {@code round(scale * mean[c])} half to even in double precision (timm's {@code round(255 * v)}), clamped to 0..255.
+     */
+    int fill(int channel) {
+        double v = Math.rint((double) scale * mean[channel]);
+        return v < 0 ? 0 : v > 255 ? 255 : (int) v;
     }
 
     float std(int channel) {
@@ -240,23 +332,25 @@ public final class PreprocessSpec {
         }
         PreprocessSpec s = (PreprocessSpec) o;
         return channels == s.channels && height == s.height && width == s.width && color == s.color
-                && resize == s.resize && interpolation == s.interpolation && antialias == s.antialias
+                && resize == s.resize && Double.compare(cropPct, s.cropPct) == 0 && cropMode == s.cropMode
+                && interpolation == s.interpolation && antialias == s.antialias
                 && Float.compare(scale, s.scale) == 0 && Arrays.equals(mean, s.mean)
                 && Arrays.equals(std, s.std) && layout == s.layout && exifOrientation == s.exifOrientation;
     }
 
     @Override
     public int hashCode() {
-        int h = java.util.Objects.hash(channels, height, width, color, resize, interpolation, antialias, scale, layout,
-                exifOrientation);
+        int h = java.util.Objects.hash(channels, height, width, color, resize, cropPct, cropMode, interpolation,
+                antialias, scale, layout, exifOrientation);
         return 31 * (31 * h + Arrays.hashCode(mean)) + Arrays.hashCode(std);
     }
 
     @Override
     public String toString() {
-        return String.format("PreprocessSpec{%s %dx%dx%d, exifOrientation=%s, color=%s, resize=%d, interpolation=%s,"
-                        + " antialias=%s, scale=%s, mean=%s, std=%s}", layout, channels, height, width, exifOrientation, color,
-                resize, interpolation, antialias, scale, Arrays.toString(mean), Arrays.toString(std));
+        return String.format(Locale.ROOT, "PreprocessSpec{%s %dx%dx%d, exifOrientation=%s, color=%s, %s, crop_mode=%s,"
+                        + " interpolation=%s, antialias=%s, scale=%s, mean=%s, std=%s}", layout, channels, height, width,
+                exifOrientation, color, cropPct > 0 ? "crop_pct=" + cropPct : "resize=" + resize, cropMode, interpolation,
+                antialias, scale, Arrays.toString(mean), Arrays.toString(std));
     }
 
     /** Setters return {@code this}; {@link #build()} validates. */
@@ -265,11 +359,15 @@ public final class PreprocessSpec {
         private int height;
         private int width;
         private Color color = DEFAULT_COLOR;
-        private int resize; // 0: max(height, width)
+        private int resize; // 0: max(height, width), unless cropPct is set
+        private Double cropPct; // null: resize sets the scale size
+        private CropMode cropMode = DEFAULT_CROP_MODE;
+        private int scaleHeight;
+        private int scaleWidth;
         private Interpolation interpolation = DEFAULT_INTERPOLATION;
         private boolean antialias = DEFAULT_ANTIALIAS;
         private float scale = DEFAULT_SCALE;
-        private float[] mean; // null: 0 per channel
+        private double[] mean; // null: 0 per channel
         private float[] std; // null: 1 per channel
         private Layout layout = DEFAULT_LAYOUT;
         private ExifOrientation exifOrientation = DEFAULT_EXIF_ORIENTATION;
@@ -297,10 +395,28 @@ public final class PreprocessSpec {
             return color(Color.parse(color));
         }
 
-        /** Shorter side before the crop; defaults to max(height, width), i.e. no margin. */
+        /**
+         * The scale size as one length: the shorter side before the center crop; defaults to max(height, width), i.e.
+         * no margin. Exclusive with {@link #cropPct}.
+         */
         public Builder resize(int resize) {
             this.resize = resize;
             return this;
+        }
+
+        /** timm's {@code crop_pct} in (0, 1]: scale size {@code floor(side / cropPct)} per side. Exclusive with {@link #resize}. */
+        public Builder cropPct(double cropPct) {
+            this.cropPct = cropPct;
+            return this;
+        }
+
+        public Builder cropMode(CropMode cropMode) {
+            this.cropMode = checkNotNull(cropMode, "cropMode");
+            return this;
+        }
+
+        public Builder cropMode(String cropMode) {
+            return cropMode(CropMode.parse(cropMode));
         }
 
         public Builder interpolation(Interpolation interpolation) {
@@ -323,6 +439,16 @@ public final class PreprocessSpec {
         }
 
         public Builder mean(float... mean) {
+            checkNotNull(mean, "mean");
+            this.mean = new double[mean.length];
+            for (int c = 0; c < mean.length; c++) {
+                this.mean[c] = mean[c];
+            }
+            return this;
+        }
+
+        /** The mean as written in a model card or timm config: the border's fill colour is computed from it exactly. */
+        public Builder mean(double... mean) {
             this.mean = checkNotNull(mean, "mean").clone();
             return this;
         }
@@ -367,20 +493,39 @@ public final class PreprocessSpec {
                 throw new IllegalArgumentException(String.format("%d x %d x %d = %d floats per image does not fit"
                         + " in one buffer (at most %d)", channels, height, width, floats, Integer.MAX_VALUE));
             }
-            if (resize == 0) {
-                resize = Math.max(height, width);
+            if (cropPct != null) {
+                if (resize != 0) {
+                    throw new IllegalArgumentException(String.format(Locale.ROOT, "resize %d and crop_pct %s both set"
+                            + " the scale size; give one of them", resize, cropPct));
+                }
+                if (!(cropPct > 0 && cropPct <= 1)) {
+                    throw new IllegalArgumentException(String.format(Locale.ROOT, "crop_pct must be in (0, 1], got %s"
+                            + " (0.875: a 224 crop of 256)", cropPct));
+                }
+                scaleHeight = (int) Math.floor(height / cropPct); // Python's math.floor(size / crop_pct)
+                scaleWidth = (int) Math.floor(width / cropPct);
+            } else {
+                if (resize == 0) {
+                    resize = Math.max(height, width);
+                }
+                if (resize < Math.max(height, width)) {
+                    throw new IllegalArgumentException(String.format("resize %d is smaller than the %d x %d crop; the"
+                            + " shorter side must be resized to at least %d", resize, height, width,
+                            Math.max(height, width)));
+                }
+                scaleHeight = resize;
+                scaleWidth = resize;
             }
-            if (resize < Math.max(height, width)) {
-                throw new IllegalArgumentException(String.format("resize %d is smaller than the %d x %d crop; the"
-                        + " shorter side must be resized to at least %d", resize, height, width,
-                        Math.max(height, width)));
+            if (!antialias && !interpolation.allowsAntialiasOff()) {
+                throw new IllegalArgumentException("antialias false needs interpolation \"bilinear\" or \"bicubic\","
+                        + " got \"" + interpolation + "\"; Pillow's " + interpolation + " filter always antialiases");
             }
             if (!(scale > 0) || Float.isInfinite(scale)) {
                 throw new IllegalArgumentException("scale must be a positive finite divisor (typically 255.0), got "
                         + scale);
             }
             if (mean == null) {
-                mean = new float[channels];
+                mean = new double[channels];
             }
             if (std == null) {
                 std = new float[channels];
@@ -395,7 +540,7 @@ public final class PreprocessSpec {
                         std.length, Arrays.toString(std), channels));
             }
             for (int c = 0; c < channels; c++) {
-                if (!Float.isFinite(mean[c])) {
+                if (!Double.isFinite(mean[c]) || !Float.isFinite((float) mean[c])) {
                     throw new IllegalArgumentException("mean[" + c + "] must be finite, got " + mean[c]);
                 }
                 if (!(std[c] > 0) || Float.isInfinite(std[c])) {

@@ -1,16 +1,26 @@
 package io.mlpstream.core.model;
 
+import com.fasterxml.jackson.annotation.JsonIgnore;
 import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
+import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.annotation.JsonProperty;
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.util.DefaultIndenter;
+import com.fasterxml.jackson.core.util.DefaultPrettyPrinter;
+import com.fasterxml.jackson.core.util.Separators;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
 
 import io.mlpstream.core.image.PreprocessSpec;
 
 import java.io.IOException;
 import java.io.Serializable;
+import java.util.Arrays;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
+import java.util.stream.Collectors;
 
 /**
  * The card beside every {@code model.onnx} ({@code model.json}): what the model is, how its input
@@ -35,7 +45,10 @@ public record ModelCard(
         Long parameterCount)
         implements Serializable {
 
-    /** How pixels become the model's input tensor. */
+    /**
+     * How pixels become the model's input tensor; the optional fields ({@code null} when the card omits them) as
+     * models/README.md's card reference describes, with the defaults of {@link PreprocessSpec}.
+     */
     @JsonIgnoreProperties(ignoreUnknown = true)
     public record Input(
             String name,
@@ -50,12 +63,15 @@ public record ModelCard(
             Double scale,
             double[] mean,
             double[] std,
-            String exifOrientation)
+            String exifOrientation,
+            @JsonProperty("crop_pct") Double cropPct,
+            @JsonProperty("crop_mode") String cropMode)
             implements Serializable {}
 
     /** Which output to read and whether it still needs a softmax ({@code logits}) or not ({@code probabilities}). */
     @JsonIgnoreProperties(ignoreUnknown = true)
     public record Output(String name, String kind) implements Serializable {
+        @JsonIgnore
         public boolean isLogits() {
             return kind == null || "logits".equals(kind);
         }
@@ -63,6 +79,14 @@ public record ModelCard(
 
     private static final ObjectMapper JSON =
             new ObjectMapper().configure(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES, true);
+    /** Indented as the repository's cards ({@code json.dump(card, f, indent=2)}): one array element a line. */
+    private static final ObjectMapper WRITER = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT)
+            .setSerializationInclusion(JsonInclude.Include.NON_NULL)
+            .setDefaultPrettyPrinter(new DefaultPrettyPrinter()
+                    .withObjectIndenter(new DefaultIndenter("  ", "\n"))
+                    .withArrayIndenter(new DefaultIndenter("  ", "\n"))
+                    .withSeparators(Separators.createDefaultInstance()
+                            .withObjectFieldValueSpacing(Separators.Spacing.AFTER)));
 
     /** Parses and validates a card; {@code origin} names where it came from in error messages. */
     public static ModelCard parse(byte[] json, String origin) {
@@ -79,6 +103,18 @@ public record ModelCard(
         return card;
     }
 
+    /** The card as {@code model.json} holds it: indented, absent fields left out. */
+    public byte[] toJson() {
+        try {
+            byte[] json = WRITER.writeValueAsBytes(this);
+            byte[] withNewline = java.util.Arrays.copyOf(json, json.length + 1);
+            withNewline[json.length] = '\n';
+            return withNewline;
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException("a model card is always writable as JSON", e);
+        }
+    }
+
     private void validate(String origin) {
         require(name != null && !name.isBlank(), origin, "\"name\" is missing");
         require(file != null && !file.isBlank(), origin, "\"file\" (the ONNX file beside the card) is missing");
@@ -92,10 +128,7 @@ public record ModelCard(
                 "\"sha256\" must be the 64-digit lowercase hex SHA-256 of " + file + ", got '" + sha256 + "'");
         require(input != null, origin, "\"input\" is missing");
         require(input.name() != null, origin, "\"input.name\" (the ONNX input name) is missing");
-        require(
-                input.layout() == null || "NCHW".equals(input.layout()),
-                origin,
-                "\"input.layout\" must be NCHW, got '" + input.layout() + "'");
+        requireOneOf(input.layout(), PreprocessSpec.Layout.values(), "input.layout", origin);
         require(
                 input.channels() == 1 || input.channels() == 3,
                 origin,
@@ -113,6 +146,7 @@ public record ModelCard(
                 input.exifOrientation() == null || isExifOrientation(input.exifOrientation()),
                 origin,
                 "\"input.exifOrientation\" must be \"ignore\" (the default) or \"apply\", got '" + input.exifOrientation() + "'");
+        validatePreprocessing(origin);
         require(output != null && output.name() != null, origin, "\"output.name\" (the ONNX output name) is missing");
         require(
                 output.kind() == null || output.isLogits() || "probabilities".equals(output.kind()),
@@ -130,6 +164,55 @@ public record ModelCard(
         }
     }
 
+    /** Every optional preprocessing field on its own, then their combination as the image package builds it. */
+    private void validatePreprocessing(String origin) {
+        Input in = input;
+        requireOneOf(in.color(), PreprocessSpec.Color.values(), "input.color", origin);
+        requireOneOf(in.interpolation(), PreprocessSpec.Interpolation.values(), "input.interpolation", origin);
+        requireOneOf(in.cropMode(), PreprocessSpec.CropMode.values(), "input.crop_mode", origin);
+        require(in.cropPct() == null || (in.cropPct() > 0 && in.cropPct() <= 1), origin,
+                "\"input.crop_pct\" is " + in.cropPct() + "; accepted: a fraction in (0, 1], the crop's share of the"
+                        + " resized image (timm's crop_pct, e.g. 0.875 for a 224 crop of 256)");
+        require(in.resize() == null || in.cropPct() == null, origin,
+                "\"input.resize\" (" + in.resize() + ") and \"input.crop_pct\" (" + in.cropPct() + ") both set the"
+                        + " resize; keep one");
+        int longer = Math.max(in.height(), in.width());
+        require(in.resize() == null || in.resize() >= longer, origin,
+                "\"input.resize\" is " + in.resize() + "; accepted: at least " + longer + " (the longer side of the "
+                        + in.height() + "x" + in.width() + " crop), or omit it for " + longer);
+        require(in.scale() == null || (in.scale() > 0 && Double.isFinite(in.scale())), origin,
+                "\"input.scale\" is " + in.scale() + "; accepted: a positive divisor, 255.0 for [0, 1] inputs");
+        PreprocessSpec.Interpolation interpolation = in.interpolation() == null ? PreprocessSpec.DEFAULT_INTERPOLATION
+                : PreprocessSpec.Interpolation.parse(in.interpolation());
+        require(in.antialias() == null || in.antialias() || interpolation.allowsAntialiasOff(),
+                origin, "\"input.antialias\" false is only for bilinear and bicubic (Pillow's " + interpolation
+                        + " always antialiases); remove it, or set \"input.interpolation\" to bilinear or bicubic");
+        for (int c = 0; c < in.channels(); c++) {
+            require(Double.isFinite(in.mean()[c]), origin, "\"input.mean\"[" + c + "] is " + in.mean()[c]
+                    + "; accepted: a finite number");
+            require(in.std()[c] > 0 && Double.isFinite(in.std()[c]), origin, "\"input.std\"[" + c + "] is "
+                    + in.std()[c] + "; accepted: a positive finite number");
+        }
+        try {
+            specBuilder().build();
+        } catch (IllegalArgumentException e) {
+            throw new ModelException("Model card " + origin + " is invalid: \"input\": " + e.getMessage() + ".");
+        }
+    }
+
+    private static void requireOneOf(String value, Enum<?>[] accepted, String field, String origin) {
+        if (value == null) {
+            return;
+        }
+        for (Enum<?> a : accepted) {
+            if (a.toString().equalsIgnoreCase(value.trim())) {
+                return;
+            }
+        }
+        throw new ModelException(String.format(Locale.ROOT, "Model card %s is invalid: \"%s\" is \"%s\"; accepted: %s.",
+                origin, field, value, Arrays.stream(accepted).map(Object::toString).collect(Collectors.joining(", "))));
+    }
+
     private static void require(boolean ok, String origin, String what) {
         if (!ok) {
             throw new ModelException("Model card " + origin + " is invalid: " + what + ".");
@@ -143,17 +226,17 @@ public record ModelCard(
      */
     public PreprocessSpec preprocessSpec() {
         try {
-            return buildPreprocessSpec();
+            return specBuilder().build();
         } catch (IllegalArgumentException e) {
             throw new ModelException("Model card of '" + name + "' has an unusable \"input\": " + e.getMessage());
         }
     }
 
-    private PreprocessSpec buildPreprocessSpec() {
+    private PreprocessSpec.Builder specBuilder() {
         PreprocessSpec.Builder b = PreprocessSpec.builder()
                 .channels(input.channels())
                 .size(input.height(), input.width())
-                .mean(toFloats(input.mean()))
+                .mean(input.mean())
                 .std(toFloats(input.std()));
         if (input.color() != null) {
             b.color(input.color());
@@ -162,6 +245,12 @@ public record ModelCard(
         }
         if (input.resize() != null) {
             b.resize(input.resize());
+        }
+        if (input.cropPct() != null) {
+            b.cropPct(input.cropPct());
+        }
+        if (input.cropMode() != null) {
+            b.cropMode(input.cropMode());
         }
         if (input.interpolation() != null) {
             b.interpolation(input.interpolation());
@@ -175,7 +264,7 @@ public record ModelCard(
         if (input.exifOrientation() != null) {
             b.exifOrientation(input.exifOrientation());
         }
-        return b.build();
+        return b;
     }
 
     private static float[] toFloats(double[] values) {

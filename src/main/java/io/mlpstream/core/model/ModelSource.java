@@ -71,7 +71,11 @@ public final class ModelSource {
         return verified(card, readFile(onnxPath), cardPath.getParent().toString(), cardPath.toString());
     }
 
-    static LoadedModel verified(ModelCard card, byte[] onnx, String origin, String cardFile) {
+    /**
+     * Checks ONNX bytes against their card: the sha256 must match and no tensor may reference external data.
+     * {@code origin} names the model in the error; {@code cardFile} is the card's path as messages name it.
+     */
+    public static LoadedModel verified(ModelCard card, byte[] onnx, String origin, String cardFile) {
         String actual = sha256(onnx);
         if (!actual.equals(card.sha256())) {
             throw new ModelException(

@@ -23,21 +23,36 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assumptions.assumeThat;
 
 /**
- * The job's resize + center crop against torchvision's {@code Resize} + {@code CenterCrop} on PIL images, byte for
- * byte: {@code src/test/resources/resize-reference}, written by {@code models/mlpstream_models/resize_reference.py}
- * (a real photo and two synthetic images, bilinear and bicubic, down- and upscaled, RGB and gray). Scale 1, mean 0,
- * std 1 make the model tensor hold the 8-bit pixels themselves. Each case runs through the job's own path
+ * The job's resize + crop against torchvision's {@code Resize} + {@code CenterCrop} on PIL images and timm's eval
+ * transforms, byte for byte: {@code src/test/resources/resize-reference}, written by
+ * {@code models/mlpstream_models/resize_reference.py} (a real photo and two synthetic images; every Pillow filter,
+ * down- and upscaled, RGB and gray; timm's crop_pct with the center, squash and border crop modes). Scale 255 and
+ * std 1 make every model input {@code v / 255 - mean[c]} for an 8-bit {@code v}, computed here from the reference
+ * pixel and compared bit for bit. Each case runs through the job's own path
  * ({@link ImageDecoder#decode(byte[], ImageDecoder.Window)} with {@link Preprocessor#sourceWindow}, then
  * {@link Preprocessor#writeInto(DecodedImage, FloatBuffer, int)}), with each JPEG decoder.
  */
 class PillowResampleTest {
     private static final String DIR = "/resize-reference/";
 
-    record Case(String name, String source, String color, int resize, int height, int width, String interpolation,
-                String expected) {
+    /** One line of cases.json: {@code resize} or {@code cropPct} is set; {@code mean} null means zeros. */
+    record Case(String name, String source, String color, int height, int width, String interpolation, Integer resize,
+                Double cropPct, String cropMode, double[] mean, String expected) {
         @Override
         public String toString() {
             return name;
+        }
+
+        int channels() {
+            return color.equals("grayscale") ? 1 : 3;
+        }
+
+        /** The case's preprocessing, scale 255 and std 1. */
+        PreprocessSpec spec() {
+            PreprocessSpec.Builder b = PreprocessSpec.builder().channels(channels()).size(height, width).color(color)
+                    .interpolation(interpolation).cropMode(cropMode).scale(255f)
+                    .mean(mean != null ? mean : new double[channels()]).std(ones(channels()));
+            return (cropPct != null ? b.cropPct(cropPct) : b.resize(resize)).build();
         }
     }
 
@@ -45,9 +60,18 @@ class PillowResampleTest {
         try (InputStream in = PillowResampleTest.class.getResourceAsStream(DIR + "cases.json")) {
             List<Case> cases = new ArrayList<>();
             for (JsonNode c : new ObjectMapper().readTree(in)) {
+                double[] mean = null;
+                if (!c.get("mean").isNull()) {
+                    mean = new double[c.get("mean").size()];
+                    for (int i = 0; i < mean.length; i++) {
+                        mean[i] = c.get("mean").get(i).asDouble();
+                    }
+                }
                 cases.add(new Case(c.get("name").asText(), c.get("source").asText(), c.get("color").asText(),
-                        c.get("resize").asInt(), c.get("height").asInt(), c.get("width").asInt(),
-                        c.get("interpolation").asText(), c.get("expected").asText()));
+                        c.get("height").asInt(), c.get("width").asInt(), c.get("interpolation").asText(),
+                        c.get("resize").isNull() ? null : c.get("resize").asInt(),
+                        c.get("crop_pct").isNull() ? null : c.get("crop_pct").asDouble(), c.get("crop_mode").asText(),
+                        mean, c.get("expected").asText()));
             }
             return cases;
         } catch (IOException e) {
@@ -61,32 +85,33 @@ class PillowResampleTest {
 
     @ParameterizedTest(name = "{0} ({1})")
     @MethodSource("casesWithDecoders")
-    void equalsTorchvisionOnPilImagesByteForByte(Case c, JpegDecoding jpeg) throws Exception {
+    void equalsTorchvisionAndTimmOnPilImagesByteForByte(Case c, JpegDecoding jpeg) throws Exception {
         if (jpeg == JpegDecoding.AUTO) {
             assumeThat(TurboJpeg.available()).as("libturbojpeg installed").isPresent();
         }
-        int channels = c.color().equals("grayscale") ? 1 : 3;
-        PreprocessSpec spec = PreprocessSpec.builder().channels(channels).size(c.height(), c.width()).color(c.color())
-                .resize(c.resize()).interpolation(c.interpolation()).scale(1f)
-                .mean(new float[channels]).std(ones(channels)).build();
+        PreprocessSpec spec = c.spec();
         assertThat(spec.antialias()).as("the default").isTrue();
+        float[] mean = spec.mean();
 
-        int[] actual = preprocess(spec, bytes(c.source()), new ImageDecoder(new ImageGuard(), jpeg));
-        int[] expected = pixels(ImageIO.read(PillowResampleTest.class.getResource(DIR + c.expected())), channels);
+        float[] actual = preprocess(spec, bytes(c.source()), new ImageDecoder(new ImageGuard(), jpeg));
+        int[] expected = pixels(ImageIO.read(PillowResampleTest.class.getResource(DIR + c.expected())), c.channels());
 
+        int plane = c.height() * c.width();
         int mismatches = 0;
         String first = null;
         for (int i = 0; i < expected.length; i++) {
-            if (actual[i] != expected[i]) {
+            int channel = i / plane;
+            float want = (float) expected[i] / 255f - mean[channel];
+            if (Float.floatToRawIntBits(actual[i]) != Float.floatToRawIntBits(want)) {
                 mismatches++;
                 if (first == null) {
-                    int plane = c.height() * c.width();
-                    first = String.format("channel %d, y %d, x %d: %d, torchvision %d", i / plane,
-                            i % plane / c.width(), i % c.width(), actual[i], expected[i]);
+                    first = String.format("channel %d, y %d, x %d: %s (pixel %d), reference pixel %d", channel,
+                            i % plane / c.width(), i % c.width(), actual[i],
+                            Math.round((actual[i] + mean[channel]) * 255f), expected[i]);
                 }
             }
         }
-        assertThat(mismatches).as("values unlike torchvision's (first: %s)", first).isZero();
+        assertThat(mismatches).as("values unlike the reference's (first: %s)", first).isZero();
     }
 
     /** What antialias=false would have given the photo differs visibly: the reference is not passing by accident. */
@@ -96,12 +121,12 @@ class PillowResampleTest {
         assertThat(c.name()).isEqualTo("photo-bilinear-256-224");
         PreprocessSpec spec = PreprocessSpec.builder().channels(3).size(224, 224).resize(256).scale(1f)
                 .mean(0f, 0f, 0f).std(1f, 1f, 1f).antialias(false).build();
-        int[] actual = preprocess(spec, bytes(c.source()), new ImageDecoder(new ImageGuard(), JpegDecoding.IMAGEIO));
+        float[] actual = preprocess(spec, bytes(c.source()), new ImageDecoder(new ImageGuard(), JpegDecoding.IMAGEIO));
         int[] expected = pixels(ImageIO.read(PillowResampleTest.class.getResource(DIR + c.expected())), 3);
         long sum = 0;
         int max = 0;
         for (int i = 0; i < expected.length; i++) {
-            int d = Math.abs(actual[i] - expected[i]);
+            int d = Math.abs(Math.round(actual[i]) - expected[i]);
             sum += d;
             max = Math.max(max, d);
         }
@@ -137,22 +162,22 @@ class PillowResampleTest {
     @Test
     void theWindowCoversEveryTap() {
         CenterCrop crop = CenterCrop.of(512, 600, 256, 224, 224); // resized 256x300, crop at left 16, top 38
-        int[] span = PillowResample.span(PillowResample.Filter.BICUBIC, 512, 600, crop, 224, 224);
+        int[] span = PillowResample.span(PillowResample.Filter.BICUBIC, 512, 600, crop.inside(224, 224));
         // a 2x downscale stretches bicubic's support from 2 to 4: crop column 16 is centred on source x = 33
         // and reads x = (int) (33 - 4 + 0.5) = 29 onwards; column 239, centred on 479, reads up to x = 482
         assertThat(span).containsExactly(29, 73, 482, 526);
     }
 
-    private static int[] preprocess(PreprocessSpec spec, byte[] encoded, ImageDecoder decoder) throws Exception {
+    /** The model input the job makes of the encoded image; every float of the buffer is overwritten first. */
+    private static float[] preprocess(PreprocessSpec spec, byte[] encoded, ImageDecoder decoder) throws Exception {
         Preprocessor p = new Preprocessor(spec);
         FloatBuffer batch = p.newBatchBuffer(1);
-        p.writeInto(decoder.decode(encoded, p::sourceWindow), batch, 0);
-        int[] values = new int[p.floatsPerImage()];
-        for (int i = 0; i < values.length; i++) {
-            float f = batch.get(i);
-            values[i] = Math.round(f);
-            assertThat(f).as("an 8-bit value at %d", i).isEqualTo((float) values[i]);
+        for (int i = 0; i < batch.capacity(); i++) {
+            batch.put(i, Float.NaN);
         }
+        p.writeInto(decoder.decode(encoded, p::sourceWindow), batch, 0);
+        float[] values = new float[p.floatsPerImage()];
+        batch.get(0, values);
         return values;
     }
 

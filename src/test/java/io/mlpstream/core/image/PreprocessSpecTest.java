@@ -57,14 +57,44 @@ class PreprocessSpecTest {
                 .hasMessage("mean has 1 values [0.5], expected one per channel (3)");
         assertThatThrownBy(() -> imagenet().std(1f, 0f, 1f).build())
                 .hasMessage("std[1] must be positive and finite, got 0.0");
-        assertThatThrownBy(() -> imagenet().interpolation("lanczos"))
-                .hasMessage("unknown interpolation \"lanczos\"; expected one of \"nearest\", \"bilinear\", \"bicubic\"");
+        assertThatThrownBy(() -> imagenet().interpolation("lanczos4")).hasMessage("unknown interpolation \"lanczos4\";"
+                + " expected one of \"nearest\", \"bilinear\", \"bicubic\", \"box\", \"hamming\", \"lanczos\"");
+        assertThatThrownBy(() -> imagenet().cropMode("letterbox"))
+                .hasMessage("unknown crop mode \"letterbox\"; expected one of \"center\", \"squash\", \"border\"");
+        assertThatThrownBy(() -> imagenet().cropPct(0.875).build())
+                .hasMessage("resize 256 and crop_pct 0.875 both set the scale size; give one of them");
+        assertThatThrownBy(() -> imagenet().resize(0).cropPct(1.5).build())
+                .hasMessage("crop_pct must be in (0, 1], got 1.5 (0.875: a 224 crop of 256)");
+        assertThatThrownBy(() -> imagenet().interpolation("hamming").antialias(false).build())
+                .hasMessage("antialias false needs interpolation \"bilinear\" or \"bicubic\", got \"hamming\";"
+                        + " Pillow's hamming filter always antialiases");
         assertThatThrownBy(() -> imagenet().color("bgr"))
                 .hasMessage("unknown color \"bgr\"; expected one of \"grayscale\", \"rgb\"");
         assertThatThrownBy(() -> imagenet().layout("NHWC"))
                 .hasMessage("unknown layout \"NHWC\"; expected one of \"NCHW\"");
         assertThatThrownBy(() -> imagenet().exifOrientation("rotate"))
                 .hasMessage("unknown exifOrientation \"rotate\"; expected one of \"ignore\", \"apply\"");
+    }
+
+    @Test
+    void cropPctSetsTheScaleSizeAsTimmDoes() {
+        PreprocessSpec spec = imagenet().resize(0).cropPct(0.875).build();
+        assertThat(spec.scaleHeight()).isEqualTo(256);
+        assertThat(spec.resize()).isZero();
+        assertThat(imagenet().resize(0).size(224, 320).cropPct(0.9).build())
+                .satisfies(s -> assertThat(new int[] {s.scaleHeight(), s.scaleWidth()}).containsExactly(248, 355));
+        assertThat(spec.toBuilder().build()).isEqualTo(spec).isNotEqualTo(imagenet().build());
+        assertThat(imagenet().build().cropMode()).isEqualTo(PreprocessSpec.CropMode.CENTER);
+    }
+
+    @Test
+    void theBorderFillIsTheMeanColourRoundedAsPythonRoundsTheCardsDoubles() {
+        PreprocessSpec spec = imagenet().mean(0.485, 0.456, 0.406).build();
+        assertThat(new int[] {spec.fill(0), spec.fill(1), spec.fill(2)}).containsExactly(124, 116, 104);
+        // 255 * 0.3 is 76.49999999999999 in double precision: 76; from the float 0.3f it would be 77
+        assertThat(imagenet().mean(0.3, 0.5, 0.1).build().fill(0)).isEqualTo(76);
+        assertThat(imagenet().mean(0.3, 0.5, 0.1).build().fill(1)).as("127.5, half to even").isEqualTo(128);
+        assertThat(imagenet().mean(2.0, -1.0, 0.1).build().fill(0)).as("clamped").isEqualTo(255);
     }
 
     @Test

@@ -253,7 +253,7 @@ class PreprocessorTest {
                 flat.getRaster().setSample(x, y, 0, 100);
             }
         }
-        for (String interpolation : new String[] {"nearest", "bilinear", "bicubic"}) {
+        for (String interpolation : new String[] {"nearest", "bilinear", "bicubic", "box", "hamming", "lanczos"}) {
             Preprocessor pre = new Preprocessor(PreprocessSpec.builder().channels(3).color("grayscale")
                     .size(16, 16).interpolation(interpolation).build());
             FloatBuffer batch = pre.newBatchBuffer(1);

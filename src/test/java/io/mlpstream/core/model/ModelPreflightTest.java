@@ -85,8 +85,10 @@ class ModelPreflightTest {
     @Test
     void anUnsupportedInterpolationIsRefusedBeforeAnyImageArrives() throws Exception {
         Path dir = byoColors(card -> ((ObjectNode) card.get("input")).put("interpolation", "area"));
-        assertThat(onlyProblem(dir)).startsWith(dir.resolve("model.json") + ": ").contains("interpolation")
-                .contains("\"area\"");
+        // already when the card is read, before any session: one line naming the file, the field and what is accepted
+        assertThatThrownBy(() -> ModelSource.load(dir.toString())).isInstanceOf(ModelException.class)
+                .hasMessageStartingWith("Model card " + dir.resolve("model.json") + " is invalid: \"input.interpolation\" is \"area\"")
+                .hasMessageContaining("accepted: nearest, bilinear, bicubic, box, hamming, lanczos");
     }
 
     @Test
