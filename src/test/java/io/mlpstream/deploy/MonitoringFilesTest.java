@@ -84,7 +84,7 @@ class MonitoringFilesTest {
             }
         }
         List<String> titles = dashboard.panels().stream().map(p -> p.path("title").asText()).toList();
-        assertThat(titles).contains("Throughput", "Latency in the operator against batch.max-delay", "Batch size",
+        assertThat(titles).contains("Throughput", "End-to-end latency against batch.max-delay", "Batch size",
                 "Flush reasons", "Dead letters by stage", "Restarts and failed checkpoints", "Checkpoint duration");
     }
 }

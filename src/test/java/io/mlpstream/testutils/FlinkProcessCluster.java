@@ -26,6 +26,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.function.BooleanSupplier;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -63,6 +64,7 @@ public final class FlinkProcessCluster implements AutoCloseable {
     private final Path workDir;
     private final Path confDir;
     private final Path logDir;
+    private final Path pluginsDir;
     private final int restPort;
     private final int slotsPerTaskManager;
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
@@ -78,6 +80,7 @@ public final class FlinkProcessCluster implements AutoCloseable {
         this.classpath = List.copyOf(b.classpath);
         this.jvmOptions = List.copyOf(b.jvmOptions);
         this.logDir = b.logDir;
+        this.pluginsDir = b.pluginsDir;
         this.slotsPerTaskManager = b.slotsPerTaskManager;
         try {
             this.workDir = Files.createTempDirectory("flink-process-cluster-");
@@ -397,8 +400,12 @@ public final class FlinkProcessCluster implements AutoCloseable {
     }
 
     private LoggedProcess launch(String name, List<String> command) {
-        LoggedProcess p = LoggedProcess.start(name, command, Map.of("FLINK_CONF_DIR", confDir.toString()),
-                Path.of("").toAbsolutePath(), logDir.resolve(name + ".log"));
+        Map<String, String> env = new LinkedHashMap<>();
+        env.put("FLINK_CONF_DIR", confDir.toString());
+        if (pluginsDir != null) {
+            env.put("FLINK_PLUGINS_DIR", pluginsDir.toAbsolutePath().toString());
+        }
+        LoggedProcess p = LoggedProcess.start(name, command, env, Path.of("").toAbsolutePath(), logDir.resolve(name + ".log"));
         synchronized (processes) {
             processes.add(p);
         }
@@ -449,6 +456,34 @@ public final class FlinkProcessCluster implements AutoCloseable {
         return Arrays.stream(line.split("\\s+")).filter(s -> !s.isEmpty()).collect(Collectors.toList());
     }
 
+    /**
+     * {@code n} consecutive ports free on 127.0.0.1 right now, for a setting that takes a range (e.g. a metric
+     * reporter's port on every JVM of the cluster, each taking the first one still free): returns the first.
+     */
+    public static int freePortRange(int n) {
+        for (int attempt = 0; attempt < 200; attempt++) {
+            int first = ThreadLocalRandom.current().nextInt(20_000, 50_000);
+            List<ServerSocket> held = new ArrayList<>();
+            try {
+                for (int i = 0; i < n; i++) {
+                    held.add(new ServerSocket(first + i, 1, InetAddress.getByName("127.0.0.1")));
+                }
+                return first;
+            } catch (IOException taken) {
+                // one of them is in use: try another range
+            } finally {
+                for (ServerSocket s : held) {
+                    try {
+                        s.close();
+                    } catch (IOException ignored) {
+                        // closing a listening socket we opened
+                    }
+                }
+            }
+        }
+        throw new IllegalStateException("No " + n + " consecutive free ports on 127.0.0.1 in 200 tries");
+    }
+
     /** n ports free on 127.0.0.1 right now, all different (held open together while they are picked). */
     private static int[] freePorts(int n) throws IOException {
         List<ServerSocket> held = new ArrayList<>();
@@ -493,6 +528,7 @@ public final class FlinkProcessCluster implements AutoCloseable {
         private List<String> jvmOptions = List.of();
         private final Map<String, String> config = new LinkedHashMap<>();
         private Path logDir = Path.of("target", "flink-process-cluster");
+        private Path pluginsDir;
         private int slotsPerTaskManager = DEFAULT_SLOTS;
 
         private Builder() {}
@@ -517,6 +553,19 @@ public final class FlinkProcessCluster implements AutoCloseable {
 
         public Builder logDir(Path logDir) {
             this.logDir = Objects.requireNonNull(logDir, "logDir");
+            return this;
+        }
+
+        /**
+         * A distribution's {@code plugins/}: one folder per plugin (e.g. {@code metrics-prometheus/} with its jar),
+         * each loaded in its own class loader; handed to every JVM as {@code FLINK_PLUGINS_DIR}, as Flink's scripts do.
+         */
+        public Builder pluginsDir(Path pluginsDir) {
+            if (!Files.isDirectory(pluginsDir)) {
+                throw new IllegalStateException("No Flink plugins directory at " + pluginsDir.toAbsolutePath()
+                        + ": the build lays it out in generate-test-resources (maven-dependency-plugin copy); run through Maven");
+            }
+            this.pluginsDir = pluginsDir;
             return this;
         }
 
