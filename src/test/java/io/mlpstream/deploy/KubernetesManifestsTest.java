@@ -131,6 +131,13 @@ class KubernetesManifestsTest {
         JsonNode m = manifest(name);
         JsonNode port = mainContainer(m.path("spec").path("podTemplate")).path("ports").get(0);
         assertThat(port.path("containerPort").asInt()).isEqualTo(Integer.parseInt(FlinkConfigFile.shared().get("metrics.reporter.prom.port")));
+        for (String component : List.of("jobManager", "taskManager")) {
+            JsonNode template = m.path("spec").path(component).path("podTemplate");
+            if (!template.isMissingNode()) {
+                // its containers replace the top-level template's unless the operator merges arrays by name
+                assertThat(mainContainer(template).path("ports")).as(name + " " + component + " ports").contains(port);
+            }
+        }
         JsonNode monitor = YAML.readTree(DIR.resolve("pod-monitor.yaml").toFile());
         assertThat(monitor.path("kind").asText()).isEqualTo("PodMonitor");
         assertThat(monitor.path("spec").path("podMetricsEndpoints").get(0).path("port").asText()).isEqualTo(port.path("name").asText());
