@@ -99,6 +99,7 @@ class FlinkClusterITCase {
     private static PrometheusServer prometheus;
     /** The job the first test leaves running for the second; null until then. */
     private static String runningJobId;
+    private static long firstTestStart;
 
     @BeforeAll
     static void startBrokerAndCluster() {
@@ -172,6 +173,7 @@ class FlinkClusterITCase {
 
     private void runAndCheck() throws Exception {
         long submitStart = System.nanoTime();
+        firstTestStart = submitStart;
         String jobId = cluster.submit(JOB_JAR, jobArguments(), STARTUP_TIMEOUT);
         cluster.awaitCondition("job " + jobId + " and all its tasks to be RUNNING", STARTUP_TIMEOUT,
                 () -> cluster.isJobFullyRunning(jobId));
@@ -250,7 +252,10 @@ class FlinkClusterITCase {
             checkPrometheus();
         } catch (Exception | AssertionError e) {
             System.out.println("FlinkClusterITCase's metrics test failed; Prometheus targets " + prometheus.targetHealth()
-                    + ", its log:\n" + prometheus.logTail(40) + "\nthe cluster's logs:\n" + cluster.logTails(40));
+                    + "; restarts " + prometheus.query("flink_jobmanager_job_numRestarts") + "; failures "
+                    + prometheus.query(OPERATOR_SERIES + InferenceMetrics.FAILURES) + "; by stage "
+                    + prometheus.query(OPERATOR_SERIES + InferenceMetrics.STAGE + "_" + InferenceMetrics.FAILURES)
+                    + "; its log:\n" + prometheus.logTail(40) + "\nthe cluster's logs:\n" + cluster.logTails(40));
             throw e;
         }
     }
@@ -263,6 +268,8 @@ class FlinkClusterITCase {
         Map<String, Long> expectedByStage = pills.stream()
                 .collect(Collectors.groupingBy(PoisonPills.Pill::stage, TreeMap::new, Collectors.counting()));
         assertThat(expectedByStage).as("stages of the bad records").containsKeys("decode", "deserialize");
+        double restartsBefore = prometheus.sum("flink_jobmanager_job_numRestarts");
+        long sentAt = System.nanoTime();
         KafkaTestUtils.produce(broker.bootstrapServers(), pills.stream()
                 .map(p -> new ProducerRecord<>(INPUT, p.name().getBytes(StandardCharsets.UTF_8), p.value()))
                 .collect(Collectors.toList()));
@@ -271,20 +278,29 @@ class FlinkClusterITCase {
         String version = ModelSource.load(model).card().versionOrDefault();
         String labels = "{model=\"" + model + "\",version=\"" + version + "\"}";
         String failuresByStage = OPERATOR_SERIES + InferenceMetrics.STAGE + "_" + InferenceMetrics.FAILURES;
-        cluster.awaitCondition("Prometheus to count the bad records by stage " + expectedByStage, METRICS_TIMEOUT, () ->
-                expectedByStage.entrySet().stream().allMatch(e -> prometheus.sum(failuresByStage
-                        + "{model=\"" + model + "\",version=\"" + version + "\",stage=\"" + e.getKey() + "\"}") == e.getValue()));
-        assertThat(prometheus.sum(OPERATOR_SERIES + InferenceMetrics.FAILURES + labels))
-                .as("failures, all stages: %s; by stage: %s", prometheus.query(OPERATOR_SERIES + InferenceMetrics.FAILURES),
-                        prometheus.query(failuresByStage))
-                .isEqualTo(pills.size());
+        // Counters start again at 0 in each task attempt (new series). Each series' highest value since the records
+        // were sent, summed, is their exact count; should the job restart meanwhile, replayed records count twice.
+        cluster.awaitCondition("Prometheus to count the " + pills.size() + " bad records, by stage " + expectedByStage
+                + " and in total", METRICS_TIMEOUT, () -> {
+                    boolean restarted = prometheus.sum("flink_jobmanager_job_numRestarts") > restartsBefore;
+                    Map<String, Double> counted = new TreeMap<>();
+                    expectedByStage.keySet().forEach(stage -> counted.put(stage, prometheus.sum(sinceSent(failuresByStage
+                            + "{model=\"" + model + "\",version=\"" + version + "\",stage=\"" + stage + "\"}", sentAt))));
+                    counted.put("all", prometheus.sum(sinceSent(OPERATOR_SERIES + InferenceMetrics.FAILURES + labels, sentAt)));
+                    Map<String, Long> expected = new TreeMap<>(expectedByStage);
+                    expected.put("all", (long) pills.size());
+                    return expected.entrySet().stream().allMatch(e -> restarted
+                            ? counted.get(e.getKey()) >= e.getValue() : counted.get(e.getKey()) == e.getValue().doubleValue());
+                });
         cluster.awaitCondition("the bad records in '" + DEAD + "'", METRICS_TIMEOUT, () ->
                 KafkaTestUtils.drainAllRecordsFromTopic(broker.bootstrapServers(), DEAD, true).size() >= pills.size());
 
         // throughput, flush reasons, batch sizes and latency quantiles of the TaskManager that runs the job now
-        assertThat(prometheus.sum(OPERATOR_SERIES + InferenceMetrics.IMAGES_TAGGED + labels)).as("images tagged").isPositive();
-        assertThat(prometheus.sum(OPERATOR_SERIES + InferenceMetrics.BATCHES_FLUSHED_BY_SIZE + labels)
-                + prometheus.sum(OPERATOR_SERIES + InferenceMetrics.BATCHES_FLUSHED_BY_TIMER + labels)).as("batches flushed").isPositive();
+        assertThat(prometheus.sum(sinceSent(OPERATOR_SERIES + InferenceMetrics.IMAGES_TAGGED + labels, firstTestStart)))
+                .as("images tagged").isPositive();
+        assertThat(prometheus.sum(sinceSent(OPERATOR_SERIES + InferenceMetrics.BATCHES_FLUSHED_BY_SIZE + labels, firstTestStart))
+                + prometheus.sum(sinceSent(OPERATOR_SERIES + InferenceMetrics.BATCHES_FLUSHED_BY_TIMER + labels, firstTestStart)))
+                .as("batches flushed").isPositive();
         for (String histogram : List.of(InferenceMetrics.BATCH_SIZE, InferenceMetrics.OPERATOR_LATENCY_US,
                 InferenceMetrics.QUEUE_WAIT_US, InferenceMetrics.PREPROCESS_US, InferenceMetrics.INFERENCE_US,
                 ResultLatencies.END_TO_END_US)) {
@@ -316,6 +332,11 @@ class FlinkClusterITCase {
         Set<String> documented = seriesNamesIn(Files.readString(DEPLOY_DOC, StandardCharsets.UTF_8));
         assertThat(documented).as("series names " + DEPLOY_DOC + " lists").isNotEmpty();
         assertThat(seen).as("series Prometheus saw, against those " + DEPLOY_DOC + " lists").containsAll(documented);
+    }
+
+    /** The highest value of each of the series since {@code sinceNanos} (PromQL max_over_time). */
+    private static String sinceSent(String series, long sinceNanos) {
+        return "max_over_time(" + series + "[" + ((long) seconds(sinceNanos) + 30) + "s])";
     }
 
     /** Every query of the dashboard reads only series Prometheus saw, and returns data now (the job is running). */
