@@ -4,6 +4,7 @@ import io.mlpstream.flink.InferenceMetrics;
 
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.metrics.Counter;
+import org.apache.flink.metrics.Gauge;
 import org.apache.flink.metrics.Histogram;
 import org.apache.flink.metrics.HistogramStatistics;
 import org.apache.flink.metrics.Metric;
@@ -52,7 +53,8 @@ public final class DemoMetrics implements MetricReporter {
     @Override
     public void notifyOfAddedMetric(Metric metric, String name, MetricGroup group) {
         String id = group.getMetricIdentifier(name);
-        if (id.contains("." + InferenceMetrics.GROUP + ".")) {
+        // the model's group only: its per-stage failure counters would double the failures line
+        if (id.contains("." + InferenceMetrics.GROUP + ".") && !group.getAllVariables().containsKey("<" + InferenceMetrics.STAGE + ">")) {
             METRICS.put(id, metric);
         }
     }
@@ -100,6 +102,9 @@ public final class DemoMetrics implements MetricReporter {
             String unit = micros ? " ms" : "";
             return String.format(Locale.ROOT, "%-28s", String.format(Locale.ROOT, "p50 %.1f%s p99 %.1f%s", s.getQuantile(0.5) / scale,
                     unit, s.getQuantile(0.99) / scale, unit));
+        }
+        if (m instanceof Gauge<?> g) {
+            return String.format(Locale.ROOT, "%-28s", g.getValue());
         }
         return String.valueOf(m);
     }

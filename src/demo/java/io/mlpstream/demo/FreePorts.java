@@ -53,6 +53,38 @@ public final class FreePorts {
         }
     }
 
+    /**
+     * The first of {@code count} consecutive ports on {@code host} that are free right now (for a setting that takes a
+     * range, e.g. a metric reporter's port on every JVM of a cluster, each taking the first one still free). Picked
+     * below the ephemeral ports as {@link #pick} does.
+     */
+    public static int pickRange(String host, int count) throws IOException {
+        int[] range = belowEphemeralPorts();
+        int low = range == null ? FIRST_PORT : range[0];
+        int high = range == null ? 60_000 : range[1];
+        InetAddress address = InetAddress.getByName(host);
+        for (int attempt = 0; attempt < MAX_TRIES; attempt++) {
+            int first = ThreadLocalRandom.current().nextInt(low, high - count);
+            List<ServerSocket> held = new ArrayList<>(count);
+            try {
+                for (int i = 0; i < count; i++) {
+                    ServerSocket socket = new ServerSocket();
+                    held.add(socket);
+                    socket.setReuseAddress(true);
+                    socket.bind(new InetSocketAddress(address, first + i));
+                }
+                return first;
+            } catch (IOException inUse) {
+                // one of them is taken: another range
+            } finally {
+                for (ServerSocket socket : held) {
+                    socket.close();
+                }
+            }
+        }
+        throw new IOException("no " + count + " consecutive free ports on " + host + " in " + MAX_TRIES + " tries");
+    }
+
     private static ServerSocket bindFree(String host, @Nullable int[] range) throws IOException {
         InetAddress address = InetAddress.getByName(host);
         for (int attempt = 0; range != null && attempt < MAX_TRIES; attempt++) {

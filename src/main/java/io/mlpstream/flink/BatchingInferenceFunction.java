@@ -10,6 +10,8 @@ import io.mlpstream.core.inference.Classification;
 import io.mlpstream.core.inference.ImageBytes;
 import io.mlpstream.core.inference.ImageTranslator;
 import io.mlpstream.core.inference.Stage;
+import io.mlpstream.core.model.Device;
+import io.mlpstream.core.model.GpuShares;
 import io.mlpstream.core.model.LoadedModel;
 import io.mlpstream.core.model.ModelCard;
 import io.mlpstream.core.model.ModelException;
@@ -57,6 +59,7 @@ final class BatchingInferenceFunction<T> extends RichAsyncFunction<T, Outcome<T>
     private final ImageBytes<T> imageBytes;
     private final BatchHook hook;
 
+    private transient GpuShares.Claim device;
     private transient SharedSessions.Lease lease;
     private transient ExecutorService workers;
     private transient ScheduledExecutorService timer;
@@ -106,7 +109,13 @@ final class BatchingInferenceFunction<T> extends RichAsyncFunction<T, Outcome<T>
             // before the session: a missing libturbojpeg under image.jpeg-decoder=turbojpeg fails here with nothing to release
             ImageDecoder decoder = new ImageDecoder(new ImageGuard(settings.imageMaxPixels()), settings.imageJpegDecoder());
             ImageTranslator translator = new ImageTranslator(card, decoder, settings.outputTopK());
-            lease = SharedSessions.acquire(model, settings.modelDevice(), settings.modelIntraOpThreads());
+            List<Integer> flinkGpus = FlinkGpus.indices(getRuntimeContext().getExternalResourceInfos(FlinkGpus.RESOURCE));
+            device = GpuShares.claim(settings.modelDevice(), flinkGpus);
+            if (!flinkGpus.isEmpty()) {
+                LOG.info("Subtask {}: Flink assigned this TaskManager GPU(s) {} (external resource '{}'); device={} asks "
+                        + "for {}", subtask, flinkGpus, FlinkGpus.RESOURCE, settings.modelDevice(), device.device());
+            }
+            lease = SharedSessions.acquire(model, device.device(), settings.modelIntraOpThreads());
             inference = new BatchInference<>(
                     lease.runner(), translator, imageBytes, settings.batchMaxSize(), BatchInference::nowEpochMicros);
             LOG.info("Subtask {}: model {} v{} on {}, batch.max-size={}, batch.max-delay={}, batch.max-in-flight={}, "
@@ -114,12 +123,19 @@ final class BatchingInferenceFunction<T> extends RichAsyncFunction<T, Outcome<T>
                     subtask, card.name(), card.versionOrDefault(), lease.runner().device(), settings.batchMaxSize(),
                     TimeUtils.formatWithHighestUnit(settings.batchMaxDelay()), settings.batchMaxInFlight(),
                     settings.batchPreprocessAhead(), translator.jpegDecoder());
-        } catch (ModelException | IllegalStateException e) {
-            // a model that is missing, tampered, contradicts its card or needs a device this TaskManager lacks: no
-            // restart can fix it, so fail the job once with the reason instead of restarting forever
-            throw new SuppressRestartsException(e);
+        } catch (RuntimeException e) {
+            if (lease == null && device != null) {
+                device.close(); // no session was opened on it: leave the GPU to the other instances
+                device = null;
+            }
+            if (e instanceof ModelException || e instanceof IllegalStateException) {
+                // a model that is missing, tampered, contradicts its card or needs a device this TaskManager lacks: no
+                // restart can fix it, so fail the job once with the reason instead of restarting forever
+                throw new SuppressRestartsException(e);
+            }
+            throw e;
         }
-        metrics = new OperatorMetrics(getRuntimeContext().getMetricGroup(), card);
+        metrics = new OperatorMetrics(getRuntimeContext().getMetricGroup(), card, settings);
         timedOut = Collections.newSetFromMap(Collections.synchronizedMap(new IdentityHashMap<>()));
         int threads = settings.batchMaxInFlight() + settings.batchesPreparedAhead();
         workers = Executors.newFixedThreadPool(threads, new ExecutorThreadFactory("mlpstream-batch-" + subtask));
@@ -256,7 +272,7 @@ final class BatchingInferenceFunction<T> extends RichAsyncFunction<T, Outcome<T>
             if (outcome.prediction != null) {
                 metrics.tagged(outcome.prediction.getQueueWaitUs(), outcome.prediction.operatorLatencyUs());
             } else {
-                metrics.failed();
+                metrics.failed(outcome.failure.getStage());
             }
             p.future().complete(Collections.singleton(outcome));
             timedOut.remove(p.future()); // a timeout that fired since the check above; none can fire after complete()
@@ -278,7 +294,7 @@ final class BatchingInferenceFunction<T> extends RichAsyncFunction<T, Outcome<T>
     @Override
     public void timeout(T element, ResultFuture<Outcome<T>> resultFuture) {
         timedOut.add(resultFuture);
-        metrics.failed();
+        metrics.failed(Stage.TIMEOUT);
         resultFuture.complete(Collections.singleton(Outcome.of(InferenceFailure.of(element, Stage.TIMEOUT,
                 new TimeoutException("no result within async.timeout=" + TimeUtils.formatWithHighestUnit(settings.asyncTimeout())
                         + "; inference is slower than that allows (raise async.timeout, or lower batch.max-size or "
@@ -304,5 +320,14 @@ final class BatchingInferenceFunction<T> extends RichAsyncFunction<T, Outcome<T>
             lease.close();
             lease = null;
         }
+        if (device != null) {
+            device.close();
+            device = null;
+        }
+    }
+
+    /** The device this instance asked ONNX Runtime for, once open (Flink's GPU assignment applied); for tests. */
+    Device requestedDevice() {
+        return device.device();
     }
 }

@@ -24,8 +24,9 @@ public final class InferenceOptions {
     public static final ConfigOption<String> MODEL_DEVICE = ConfigOptions.key("model.device")
             .stringType()
             .defaultValue("auto")
-            .withDescription("auto (a GPU when the gpu build finds one, else the CPU), cpu, or cuda:N (fail rather than "
-                    + "fall back).");
+            .withDescription("auto (a GPU when the gpu build finds one, else the CPU; with Flink's external resource "
+                    + "'gpu', the GPUs Flink assigned the TaskManager, spread over its subtasks), cpu, or cuda:N (fail "
+                    + "rather than fall back; with Flink's GPUs, one of them).");
     public static final ConfigOption<Integer> MODEL_INTRA_OP_THREADS = ConfigOptions.key("model.intra-op-threads")
             .intType()
             .defaultValue(1)

@@ -1,5 +1,6 @@
 package io.mlpstream.job;
 
+import io.mlpstream.core.model.ModelCard;
 import io.mlpstream.core.model.ModelSource;
 import io.mlpstream.flink.ImageInference;
 import io.mlpstream.flink.InferenceFailure;
@@ -8,6 +9,7 @@ import io.mlpstream.job.metrics.LatencyAggregate;
 import io.mlpstream.job.metrics.LatencyReportFunction;
 import io.mlpstream.job.metrics.LatencySample;
 import io.mlpstream.job.metrics.LatencySamples;
+import io.mlpstream.job.metrics.ResultLatencies;
 import io.mlpstream.job.serde.DeadLetterSerializer;
 import io.mlpstream.job.serde.ImageEventCodec;
 import io.mlpstream.job.serde.ImageEventImages;
@@ -137,7 +139,8 @@ public final class InferenceJob {
     private static void build(StreamExecutionEnvironment env, InferenceJobSpec spec, RecordSizeLimits limits,
                               InferenceStage stage, UnaryOperator<DataStream<KafkaRecord>> beforeInference,
                               UnaryOperator<DataStream<Prediction<KafkaRecord>>> afterInference) {
-        String modelName = ModelSource.load(spec.inference().modelName()).card().name();
+        ModelCard card = ModelSource.load(spec.inference().modelName()).card();
+        String modelName = card.name();
         ImageEventSchemas schemas = writerSchemas(spec);
         LOG.info("Reading ImageEvents written with these schemas (fingerprint as on the wire): {}",
                 String.join(", ", schemas.describe()));
@@ -169,7 +172,7 @@ public final class InferenceJob {
                 .name("kafka: " + spec.kafkaDeadLetterTopic());
 
         // Windows on the time each outcome was decided: event time so the last window fires at end of input.
-        DataStream<LatencySample> results = predictions.map(LatencySample::of)
+        DataStream<LatencySample> results = predictions.map(new ResultLatencies(modelName, card.versionOrDefault()))
                 .uid(UID_RESULT_LATENCIES).name("result latencies");
         DataStream<LatencySample> failures = inferred.failures().map(f -> LatencySample.failure(f.getFailedAtMs()))
                 .uid(UID_FAILURE_LATENCIES).name("failure latencies");

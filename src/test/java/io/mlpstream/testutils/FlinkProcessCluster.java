@@ -63,6 +63,7 @@ public final class FlinkProcessCluster implements AutoCloseable {
     private final Path workDir;
     private final Path confDir;
     private final Path logDir;
+    private final Path pluginsDir;
     private final int restPort;
     private final int slotsPerTaskManager;
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
@@ -78,6 +79,7 @@ public final class FlinkProcessCluster implements AutoCloseable {
         this.classpath = List.copyOf(b.classpath);
         this.jvmOptions = List.copyOf(b.jvmOptions);
         this.logDir = b.logDir;
+        this.pluginsDir = b.pluginsDir;
         this.slotsPerTaskManager = b.slotsPerTaskManager;
         try {
             this.workDir = Files.createTempDirectory("flink-process-cluster-");
@@ -397,8 +399,12 @@ public final class FlinkProcessCluster implements AutoCloseable {
     }
 
     private LoggedProcess launch(String name, List<String> command) {
-        LoggedProcess p = LoggedProcess.start(name, command, Map.of("FLINK_CONF_DIR", confDir.toString()),
-                Path.of("").toAbsolutePath(), logDir.resolve(name + ".log"));
+        Map<String, String> env = new LinkedHashMap<>();
+        env.put("FLINK_CONF_DIR", confDir.toString());
+        if (pluginsDir != null) {
+            env.put("FLINK_PLUGINS_DIR", pluginsDir.toAbsolutePath().toString());
+        }
+        LoggedProcess p = LoggedProcess.start(name, command, env, Path.of("").toAbsolutePath(), logDir.resolve(name + ".log"));
         synchronized (processes) {
             processes.add(p);
         }
@@ -449,6 +455,16 @@ public final class FlinkProcessCluster implements AutoCloseable {
         return Arrays.stream(line.split("\\s+")).filter(s -> !s.isEmpty()).collect(Collectors.toList());
     }
 
+    /** The first of {@code n} consecutive ports free on 127.0.0.1 right now (see {@link FreePorts#pickRange}). */
+    public static int freePortRange(int n) {
+        try {
+            return FreePorts.pickRange("127.0.0.1", n);
+        } catch (IOException e) {
+            throw new IllegalStateException(e.getMessage(), e);
+        }
+    }
+
+
     private static void sleep(long ms) {
         try {
             Thread.sleep(ms);
@@ -475,6 +491,7 @@ public final class FlinkProcessCluster implements AutoCloseable {
         private List<String> jvmOptions = List.of();
         private final Map<String, String> config = new LinkedHashMap<>();
         private Path logDir = Path.of("target", "flink-process-cluster");
+        private Path pluginsDir;
         private int slotsPerTaskManager = DEFAULT_SLOTS;
 
         private Builder() {}
@@ -499,6 +516,19 @@ public final class FlinkProcessCluster implements AutoCloseable {
 
         public Builder logDir(Path logDir) {
             this.logDir = Objects.requireNonNull(logDir, "logDir");
+            return this;
+        }
+
+        /**
+         * A distribution's {@code plugins/}: one folder per plugin (e.g. {@code metrics-prometheus/} with its jar),
+         * each loaded in its own class loader; handed to every JVM as {@code FLINK_PLUGINS_DIR}, as Flink's scripts do.
+         */
+        public Builder pluginsDir(Path pluginsDir) {
+            if (!Files.isDirectory(pluginsDir)) {
+                throw new IllegalStateException("No Flink plugins directory at " + pluginsDir.toAbsolutePath()
+                        + ": the build lays it out in generate-test-resources (maven-dependency-plugin copy); run through Maven");
+            }
+            this.pluginsDir = pluginsDir;
             return this;
         }
 

@@ -3,7 +3,11 @@ package io.mlpstream.core.model;
 import java.io.Serializable;
 import java.util.Locale;
 
-/** Where inference runs, as the user writes it: {@code auto}, {@code cpu} or {@code cuda:N}. */
+/**
+ * Where inference runs, as the user writes it: {@code auto}, {@code cpu} or {@code cuda:N}. {@code auto} tries GPU
+ * {@link #index()} (0 as written; the GPU Flink assigned, see {@link DeviceSelector#forAssignedGpus}) and falls back to
+ * the CPU.
+ */
 public record Device(Kind kind, int index) implements Serializable {
     public enum Kind {
         AUTO,
@@ -16,6 +20,14 @@ public record Device(Kind kind, int index) implements Serializable {
 
     public static Device cuda(int index) {
         return new Device(Kind.CUDA, index);
+    }
+
+    /** {@code auto}, trying GPU {@code gpuIndex} before falling back to the CPU. */
+    public static Device auto(int gpuIndex) {
+        if (gpuIndex < 0) {
+            throw new IllegalArgumentException("GPU index must be >= 0, was " + gpuIndex);
+        }
+        return new Device(Kind.AUTO, gpuIndex);
     }
 
     /** Parses {@code auto | cpu | cuda | cuda:N}; anything else is an error naming the accepted forms. */
@@ -44,8 +56,15 @@ public record Device(Kind kind, int index) implements Serializable {
                 "Unknown device '" + text + "': use auto, cpu, or cuda:N (N = GPU index, e.g. cuda:0).");
     }
 
+    /** {@code cpu}, {@code cuda:N}, {@code auto}, or {@code auto(cuda:N)} for auto trying another GPU than 0. */
     @Override
     public String toString() {
-        return kind == Kind.CUDA ? "cuda:" + index : kind.name().toLowerCase(Locale.ROOT);
+        if (kind == Kind.CUDA) {
+            return "cuda:" + index;
+        }
+        if (kind == Kind.AUTO && index != 0) {
+            return "auto(cuda:" + index + ")";
+        }
+        return kind.name().toLowerCase(Locale.ROOT);
     }
 }

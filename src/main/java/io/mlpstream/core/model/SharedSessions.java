@@ -68,11 +68,14 @@ public final class SharedSessions {
      * @param intraOpThreads ORT intra-op threads for the session; 0 lets ORT choose (one per core)
      */
     public static Lease acquire(LoadedModel model, Device requested, int intraOpThreads) {
-        String key = model.card().sha256() + "|" + requested + "|" + intraOpThreads;
+        // auto without a CUDA provider can only run on the CPU: one CPU session, whichever GPU auto would have tried
+        Device shared = requested.kind() == Device.Kind.AUTO
+                && !OrtEnvironment.getAvailableProviders().contains(OrtProvider.CUDA) ? Device.CPU : requested;
+        String key = model.card().sha256() + "|" + shared + "|" + intraOpThreads;
         synchronized (ENTRIES) {
             Entry entry = ENTRIES.get(key);
             if (entry == null) {
-                entry = open(model, requested, intraOpThreads);
+                entry = open(model, requested, intraOpThreads); // requested: an auto that runs on the CPU says so
                 ENTRIES.put(key, entry);
             }
             entry.references++;
@@ -110,7 +113,7 @@ public final class SharedSessions {
             if (requested.kind() != Device.Kind.CPU && cudaPresent) {
                 options = baseOptions(intraOpThreads);
                 try {
-                    options.addCUDA(requested.kind() == Device.Kind.CUDA ? requested.index() : 0);
+                    options.addCUDA(requested.index()); // auto too: the GPU it tries first
                     cudaUsable = true;
                 } catch (OrtException e) {
                     cudaUsable = false;

@@ -2,6 +2,9 @@ package io.mlpstream.core.model;
 
 import org.junit.jupiter.api.Test;
 
+import java.util.List;
+import java.util.Map;
+
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -59,5 +62,48 @@ class DeviceSelectorTest {
                 .hasMessageContaining("cuda:2")
                 .hasMessageContaining("invalid device ordinal");
         assertThat(DeviceSelector.select(Device.cuda(1), true, true, null).device()).isEqualTo(Device.cuda(1));
+    }
+
+    @Test
+    void autoTriesTheGpuItWasGivenAndSaysWhichWhenItFallsBack() {
+        assertThat(DeviceSelector.select(Device.auto(3), true, true, null).device()).isEqualTo(Device.cuda(3));
+        DeviceSelector.Selection noProvider = DeviceSelector.select(Device.auto(3), false, null, null);
+        assertThat(noProvider.device()).isEqualTo(Device.CPU);
+        assertThat(noProvider.fallbackNote()).startsWith("device=auto(cuda:3): running on CPU");
+        assertThat(Device.auto(0)).isEqualTo(Device.AUTO).hasToString("auto");
+        assertThat(Device.auto(2)).hasToString("auto(cuda:2)");
+        assertThatThrownBy(() -> Device.auto(-1)).isInstanceOf(IllegalArgumentException.class);
+    }
+
+    @Test
+    void withoutFlinkGpusTheRequestStandsAsWritten() {
+        for (Device d : List.of(Device.AUTO, Device.CPU, Device.cuda(2))) {
+            assertThat(DeviceSelector.forAssignedGpus(d, List.of(), Map.of())).isEqualTo(d);
+        }
+    }
+
+    @Test
+    void autoTakesTheLeastUsedOfFlinksGpusTheLowestOnATie() {
+        List<Integer> gpus = List.of(5, 3);
+        assertThat(DeviceSelector.forAssignedGpus(Device.AUTO, gpus, Map.of())).isEqualTo(Device.auto(3));
+        assertThat(DeviceSelector.forAssignedGpus(Device.AUTO, gpus, Map.of(3, 1))).isEqualTo(Device.auto(5));
+        assertThat(DeviceSelector.forAssignedGpus(Device.AUTO, gpus, Map.of(3, 1, 5, 1))).isEqualTo(Device.auto(3));
+        assertThat(DeviceSelector.forAssignedGpus(Device.AUTO, gpus, Map.of(3, 2, 5, 1))).isEqualTo(Device.auto(5));
+        // a GPU Flink did not assign (another TaskManager's) does not count
+        assertThat(DeviceSelector.forAssignedGpus(Device.AUTO, List.of(1), Map.of(0, 0, 1, 7))).isEqualTo(Device.auto(1));
+    }
+
+    @Test
+    void cpuIgnoresFlinksGpus() {
+        assertThat(DeviceSelector.forAssignedGpus(Device.CPU, List.of(0, 1), Map.of())).isEqualTo(Device.CPU);
+    }
+
+    @Test
+    void explicitCudaMustBeOneOfFlinksGpus() {
+        assertThat(DeviceSelector.forAssignedGpus(Device.cuda(1), List.of(0, 1), Map.of(1, 4))).isEqualTo(Device.cuda(1));
+        assertThatThrownBy(() -> DeviceSelector.forAssignedGpus(Device.cuda(2), List.of(1, 0), Map.of()))
+                .isInstanceOf(ModelException.class)
+                .hasMessage("device=cuda:2 is not among the GPUs Flink assigned to this TaskManager [0, 1] (external resource "
+                        + "'gpu'): set device to auto to use those, or to cuda:N with N among them.");
     }
 }
