@@ -25,7 +25,7 @@ public final class Cli {
 
     /** What the job jar offers. */
     public static List<Command> jobCommands() {
-        return List.of(new RunCommand(), new OptionsCommand());
+        return List.of(new RunCommand(), new SqlCommand(), new OptionsCommand());
     }
 
     public static void main(String[] args) {

@@ -1,0 +1,92 @@
+-- Tag handwritten digits with the bundled MLP-Mixer in Flink SQL: the Kafka job's topics as tables, the model as a
+-- CREATE MODEL, exactly once. The same pipeline as jobs/digits-tagging.yaml, with the same option names.
+-- Run:   java -jar target/mlpstream-standalone.jar sql jobs/digits-tagging.sql
+--   or:  flink run target/mlpstream-0.1.0-SNAPSHOT-job.jar sql jobs/digits-tagging.sql
+-- ${key} is the session option 'key' (SET below); --set key=value on the command line wins over the SET here. In the
+-- SQL Client, which has no ${...}, write the values in place.
+
+SET 'kafka.bootstrap-servers' = 'localhost:9092';
+SET 'kafka.group-id' = 'digits-tagging-sql';
+SET 'kafka.transactional-id-prefix' = 'digits-tagging-sql';
+SET 'pipeline.name' = 'digits tagging (SQL)';
+SET 'execution.checkpointing.interval' = '5 s';
+-- ML_PREDICT holds at most this many rows in flight per subtask (all of them in every checkpoint): at least
+-- batch.max-size x (batch.max-in-flight + 1), or batches could never fill.
+SET 'table.exec.async-ml-predict.max-concurrent-operations' = '96';
+-- results as soon as they are ready, not in input order (the async.ordered of the Kafka job)
+SET 'table.exec.async-ml-predict.output-mode' = 'ALLOW_UNORDERED';
+
+-- The input topic: Avro single-object encoded ImageEvents. Columns are the record's fields in snake_case (any of
+-- them); the record's Kafka timestamp comes along for the latency breakdown.
+CREATE TABLE images (
+  event_id STRING,
+  source STRING,
+  capture_time TIMESTAMP_LTZ(3),
+  image BYTES,
+  attributes MAP<STRING, STRING>,
+  kafka_timestamp TIMESTAMP_LTZ(3) METADATA FROM 'timestamp' VIRTUAL
+) WITH (
+  'connector' = 'kafka',
+  'topic' = 'images',
+  'properties.bootstrap.servers' = '${kafka.bootstrap-servers}',
+  'properties.group.id' = '${kafka.group-id}',
+  'properties.isolation.level' = 'read_committed',
+  'scan.startup.mode' = 'group-offsets',
+  'properties.auto.offset.reset' = 'earliest',
+  'format' = 'mlpstream-avro',
+  'mlpstream-avro.record' = 'ImageEvent'
+);
+
+-- The results topic: TaggedImages as the Kafka job writes them, keyed by event id, in Kafka transactions.
+CREATE TABLE tags (
+  event_id STRING,
+  source STRING,
+  capture_time TIMESTAMP_LTZ(3),
+  model_name STRING,
+  model_version STRING,
+  model_sha256 STRING,
+  labels ARRAY<ROW<label STRING, `index` INT, score FLOAT>>,
+  latency ROW<kafka_to_ingest_us BIGINT, queue_wait_us BIGINT, preprocess_us BIGINT, inference_us BIGINT,
+              end_to_end_us BIGINT>,
+  batch_size INT,
+  processed_at TIMESTAMP_LTZ(3),
+  attributes MAP<STRING, STRING>
+) WITH (
+  'connector' = 'kafka',
+  'topic' = 'tags',
+  'properties.bootstrap.servers' = '${kafka.bootstrap-servers}',
+  'properties.transaction.timeout.ms' = '600000',
+  'sink.delivery-guarantee' = 'exactly-once',
+  'sink.transactional-id-prefix' = '${kafka.transactional-id-prefix}',
+  'key.format' = 'raw',
+  'key.fields' = 'event_id',
+  'value.format' = 'mlpstream-avro',
+  'value.mlpstream-avro.record' = 'TaggedImage'
+);
+
+-- The model: micro-batched ONNX Runtime inference, rows batched across ML_PREDICT calls.
+CREATE TEMPORARY MODEL digit_tagger
+INPUT (image BYTES, kafka_timestamp TIMESTAMP_LTZ(3))
+OUTPUT (
+  model_name STRING,
+  model_version STRING,
+  model_sha256 STRING,
+  top_k ARRAY<ROW<label STRING, `index` INT, score FLOAT>>,
+  latency ROW<kafka_to_ingest_us BIGINT, queue_wait_us BIGINT, preprocess_us BIGINT, inference_us BIGINT,
+              end_to_end_us BIGINT>,
+  batch_size INT,
+  processed_at TIMESTAMP_LTZ(3)
+) WITH (
+  'provider' = 'mlpstream',
+  'model.name' = 'mixer-digits',
+  'model.device' = 'auto',
+  'batch.max-size' = '32',
+  'batch.max-delay' = '10 ms',
+  'batch.max-in-flight' = '2',
+  'output.top-k' = '3'
+);
+
+INSERT INTO tags
+SELECT event_id, source, capture_time, model_name, model_version, model_sha256, top_k, latency, batch_size, processed_at,
+       attributes
+FROM ML_PREDICT(TABLE images, MODEL digit_tagger, DESCRIPTOR(image, kafka_timestamp));

@@ -1,0 +1,195 @@
+package io.mlpstream.job;
+
+import io.mlpstream.avro.LabelScore;
+import io.mlpstream.avro.TaggedImage;
+import io.mlpstream.demo.DemoMetrics;
+import io.mlpstream.demo.DigitEventProducer;
+import io.mlpstream.demo.DigitsDataset;
+import io.mlpstream.demo.EmbeddedKafkaBroker;
+import io.mlpstream.flink.InferenceMetrics;
+import io.mlpstream.job.serde.TaggedImageSerializer;
+import io.mlpstream.sql.SqlScript;
+import io.mlpstream.testutils.CommittedKeyWatcher;
+import io.mlpstream.testutils.DeliveryAudit;
+import io.mlpstream.testutils.KafkaTestUtils;
+import io.mlpstream.testutils.TestEvents;
+
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.core.execution.JobClient;
+import org.apache.flink.metrics.Counter;
+import org.apache.flink.metrics.Histogram;
+import org.apache.flink.metrics.Metric;
+import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
+import org.apache.flink.table.api.EnvironmentSettings;
+import org.apache.flink.table.api.TableEnvironment;
+import org.apache.flink.table.api.TableResult;
+import org.apache.flink.test.junit5.MiniClusterExtension;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Collectors;
+
+import static io.mlpstream.job.JobTestSupport.INPUT;
+import static io.mlpstream.job.JobTestSupport.RESULTS;
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * The shipped SQL script, jobs/digits-tagging.sql, end to end: the input topic filled with digit events first (so the
+ * job meets a backlog: load), then the script's statements on the MiniCluster through the real planner (the planner
+ * loader), the Kafka table connector, the mlpstream-avro format and the mlpstream model provider. Every event gets
+ * exactly one committed TaggedImage, whose labels are those the model gives each image on its own, with the model's
+ * card and a latency breakdown; rows were batched (mean batch size well above 1, in the results and in the operator's
+ * Flink metrics, which are the DataStream API's names under the same group and variables).
+ */
+class SqlJobITCase {
+    static final Path SCRIPT = Path.of("jobs", "digits-tagging.sql");
+    private static final int EVENTS = JobTestSupport.events(2_000);
+
+    @RegisterExtension
+    static final MiniClusterExtension FLINK = new MiniClusterExtension(new MiniClusterResourceConfiguration.Builder()
+            .setNumberTaskManagers(1)
+            .setNumberSlotsPerTaskManager(2)
+            .setConfiguration(withMetricsCollected())
+            .build());
+
+    private static EmbeddedKafkaBroker broker;
+
+    private static Configuration withMetricsCollected() {
+        Configuration c = new Configuration();
+        DemoMetrics.install(c);
+        return c;
+    }
+
+    @BeforeAll
+    static void startBroker() {
+        broker = EmbeddedKafkaBroker.builder().build().start();
+        broker.createTopics(2, JobTestSupport.TOPICS);
+    }
+
+    @AfterAll
+    static void stopBroker() {
+        if (broker != null) {
+            broker.close();
+        }
+    }
+
+    /** The options a test gives the script from outside: the broker, names of its own, a 1 s checkpoint, 2 subtasks. */
+    static Map<String, String> scriptOptions(String bootstrapServers, String name) {
+        Map<String, String> o = new LinkedHashMap<>();
+        o.put("kafka.bootstrap-servers", bootstrapServers);
+        o.put("kafka.group-id", name);
+        o.put("kafka.transactional-id-prefix", name + "-" + System.nanoTime());
+        o.put("execution.checkpointing.interval", "1 s");
+        o.put("parallelism.default", "2");
+        return o;
+    }
+
+    static SqlScript script() throws Exception {
+        return SqlScript.parse(SCRIPT.toString(), Files.readString(SCRIPT, StandardCharsets.UTF_8));
+    }
+
+    @Test
+    void theScriptTagsEveryEventOnceInBatchesWithTheOperatorsMetrics() throws Exception {
+        DemoMetrics.clear();
+        DigitsDataset digits = DigitsDataset.loadBundled();
+        try (DigitEventProducer producer = JobTestSupport.startProducer(broker.bootstrapServers(), digits, EVENTS,
+                DigitEventProducer.UNLIMITED_RATE)) {
+            assertThat(producer.awaitCompletion(Duration.ofSeconds(120))).as("producer: %s", producer.progress()).isTrue();
+            assertThat(producer.progress().failed()).isZero();
+        }
+
+        long start = System.nanoTime();
+        TableEnvironment tEnv = TableEnvironment.create(EnvironmentSettings.inStreamingMode());
+        List<TableResult> jobs = script().run(tEnv, scriptOptions(broker.bootstrapServers(), "sql-itcase"));
+        double planned = (System.nanoTime() - start) / 1e9;
+        assertThat(jobs).as("jobs the script submits").hasSize(1);
+        JobClient job = jobs.get(0).getJobClient().orElseThrow();
+        try (CommittedKeyWatcher watcher = new CommittedKeyWatcher(broker.bootstrapServers(), RESULTS)) {
+            watcher.awaitDistinctKeys(EVENTS, Duration.ofSeconds(240), () -> JobTestSupport.notRunning(job));
+        } finally {
+            JobTestSupport.cancel(job);
+        }
+        System.out.printf("SQL script planned and submitted in %.1f s, all results committed %.1f s after the start%n", planned,
+                (System.nanoTime() - start) / 1e9);
+
+        List<ConsumerRecord<byte[], byte[]>> records = KafkaTestUtils.drainAllRecordsFromTopic(broker.bootstrapServers(), RESULTS, true);
+        DeliveryAudit audit = DeliveryAudit.of(JobTestSupport.digitEventIds(EVENTS, digits), records);
+        assertThat(audit.exactlyOnce()).as("%s", audit).isTrue();
+
+        List<TaggedImage> results = new ArrayList<>();
+        for (ConsumerRecord<byte[], byte[]> r : records) {
+            TaggedImage t = TaggedImageSerializer.decode(r.value());
+            assertThat(new String(r.key(), StandardCharsets.UTF_8)).as("key").isEqualTo(t.getEventId());
+            results.add(t);
+        }
+        Map<Integer, String> reference = referenceLabels(digits, results);
+        double batchSum = 0;
+        for (TaggedImage t : results) {
+            int index = Integer.parseInt(t.getAttributes().get(DigitEventProducer.DATASET_INDEX_ATTRIBUTE));
+            assertThat(t.getLabels()).as("labels of %s", t.getEventId()).hasSize(3);
+            assertThat(t.getLabels().get(0).getLabel()).as("top label of %s", t.getEventId()).isEqualTo(reference.get(index));
+            assertThat(t.getLabels()).extracting(LabelScore::getScore).isSortedAccordingTo((a, b) -> Float.compare(b, a));
+            assertThat(t.getLabels().get(0).getIndex()).isEqualTo(Integer.parseInt(t.getLabels().get(0).getLabel()));
+            assertThat(t.getModelName()).isEqualTo(TestEvents.MODEL);
+            assertThat(t.getModelVersion()).isEqualTo("1");
+            assertThat(t.getModelSha256()).hasSize(64);
+            assertThat(t.getSource()).isEqualTo(DigitEventProducer.SOURCE);
+            assertThat(t.getBatchSize()).isBetween(1, 32);
+            assertThat(t.getLatency().getInferenceUs()).isPositive();
+            assertThat(t.getLatency().getPreprocessUs()).isPositive();
+            assertThat(t.getLatency().getQueueWaitUs()).isNotNegative();
+            assertThat(t.getLatency().getEndToEndUs()).isGreaterThanOrEqualTo(t.getLatency().getInferenceUs());
+            assertThat(t.getProcessedAt()).isAfterOrEqualTo(t.getCaptureTime());
+            batchSum += t.getBatchSize();
+        }
+        double meanBatch = batchSum / results.size();
+        long accurate = results.stream()
+                .filter(t -> t.getLabels().get(0).getLabel().equals(t.getAttributes().get(DigitEventProducer.TRUE_LABEL_ATTRIBUTE)))
+                .count();
+        System.out.printf("SQL script: %d events tagged exactly once, mean batch size %.1f per result, accuracy %.3f%n",
+                EVENTS, meanBatch, accurate / (double) EVENTS);
+        assertThat(meanBatch).as("mean batch size over the results (the input was a backlog)").isGreaterThan(4);
+
+        // the DataStream API's metric names, in group mlpstream with the model's name and version as key/value groups
+        String scope = "." + InferenceMetrics.GROUP + "." + InferenceMetrics.MODEL + "." + TestEvents.MODEL + "."
+                + InferenceMetrics.VERSION + ".1.";
+        Map<String, Metric> metrics = DemoMetrics.collected();
+        for (String name : InferenceMetrics.ALL) {
+            assertThat(metrics.keySet()).as("metric %s", name).anyMatch(id -> id.endsWith(scope + name));
+        }
+        long tagged = metrics.entrySet().stream().filter(e -> e.getKey().endsWith(scope + InferenceMetrics.IMAGES_TAGGED))
+                .mapToLong(e -> ((Counter) e.getValue()).getCount()).sum();
+        assertThat(tagged).as("imagesTagged over the subtasks").isGreaterThanOrEqualTo(EVENTS);
+        List<Histogram> batchSizes = metrics.entrySet().stream().filter(e -> e.getKey().endsWith(scope + InferenceMetrics.BATCH_SIZE))
+                .map(e -> (Histogram) e.getValue()).collect(Collectors.toList());
+        double meanOfMetric = batchSizes.stream().mapToDouble(h -> h.getStatistics().getMean()).average().orElse(0);
+        System.out.printf("operator metrics: imagesTagged %d, batchSize mean %.1f over %d subtask(s)%n", tagged, meanOfMetric,
+                batchSizes.size());
+        assertThat(meanOfMetric).as("mean of the batchSize metric").isGreaterThan(4);
+    }
+
+    /** The label the model gives each dataset image on its own, for the images among the results. */
+    static Map<Integer, String> referenceLabels(DigitsDataset digits, List<TaggedImage> results) {
+        List<Integer> indices = results.stream()
+                .map(t -> Integer.parseInt(t.getAttributes().get(DigitEventProducer.DATASET_INDEX_ATTRIBUTE)))
+                .distinct().sorted().toList();
+        List<byte[]> pngs = indices.stream().map(digits::png).toList();
+        List<String> labels = TestEvents.referenceLabels(pngs);
+        Map<Integer, String> byIndex = new LinkedHashMap<>();
+        for (int i = 0; i < indices.size(); i++) {
+            byIndex.put(indices.get(i), labels.get(i));
+        }
+        return byIndex;
+    }
+}
