@@ -5,13 +5,23 @@
 -- ${key} is the session option 'key' (SET below); --set key=value on the command line wins over the SET here. In the
 -- SQL Client, which has no ${...}, write the values in place.
 
+-- The Kafka job's option names (see 'options'), so --set works the same for both jobs.
 SET 'kafka.bootstrap-servers' = 'localhost:9092';
+SET 'kafka.input-topic' = 'images';
+SET 'kafka.results-topic' = 'tags';
 SET 'kafka.group-id' = 'digits-tagging-sql';
 SET 'kafka.transactional-id-prefix' = 'digits-tagging-sql';
+SET 'model.name' = 'mixer-digits';
+SET 'model.device' = 'auto';
+SET 'batch.max-size' = '32';
+SET 'batch.max-delay' = '10 ms';
+SET 'batch.max-in-flight' = '2';
+SET 'output.top-k' = '3';
+-- Flink's own options
 SET 'pipeline.name' = 'digits tagging (SQL)';
 SET 'execution.checkpointing.interval' = '5 s';
 -- ML_PREDICT holds at most this many rows in flight per subtask (all of them in every checkpoint): at least
--- batch.max-size x (batch.max-in-flight + 1), or batches could never fill.
+-- batch.max-size x (batch.max-in-flight + 1), or batches could never fill (the model refuses less).
 SET 'table.exec.async-ml-predict.max-concurrent-operations' = '96';
 -- results as soon as they are ready, not in input order (the async.ordered of the Kafka job)
 SET 'table.exec.async-ml-predict.output-mode' = 'ALLOW_UNORDERED';
@@ -27,7 +37,7 @@ CREATE TABLE images (
   kafka_timestamp TIMESTAMP_LTZ(3) METADATA FROM 'timestamp' VIRTUAL
 ) WITH (
   'connector' = 'kafka',
-  'topic' = 'images',
+  'topic' = '${kafka.input-topic}',
   'properties.bootstrap.servers' = '${kafka.bootstrap-servers}',
   'properties.group.id' = '${kafka.group-id}',
   'properties.isolation.level' = 'read_committed',
@@ -53,7 +63,7 @@ CREATE TABLE tags (
   attributes MAP<STRING, STRING>
 ) WITH (
   'connector' = 'kafka',
-  'topic' = 'tags',
+  'topic' = '${kafka.results-topic}',
   'properties.bootstrap.servers' = '${kafka.bootstrap-servers}',
   'properties.transaction.timeout.ms' = '600000',
   'sink.delivery-guarantee' = 'exactly-once',
@@ -78,12 +88,12 @@ OUTPUT (
   processed_at TIMESTAMP_LTZ(3)
 ) WITH (
   'provider' = 'mlpstream',
-  'model.name' = 'mixer-digits',
-  'model.device' = 'auto',
-  'batch.max-size' = '32',
-  'batch.max-delay' = '10 ms',
-  'batch.max-in-flight' = '2',
-  'output.top-k' = '3'
+  'model.name' = '${model.name}',
+  'model.device' = '${model.device}',
+  'batch.max-size' = '${batch.max-size}',
+  'batch.max-delay' = '${batch.max-delay}',
+  'batch.max-in-flight' = '${batch.max-in-flight}',
+  'output.top-k' = '${output.top-k}'
 );
 
 INSERT INTO tags

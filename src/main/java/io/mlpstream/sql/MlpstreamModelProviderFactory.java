@@ -53,7 +53,7 @@ public final class MlpstreamModelProviderFactory implements ModelProviderFactory
     public ModelProvider createModelProvider(Context context) {
         String model = context.getObjectIdentifier().getObjectName();
         ResolvedCatalogModel catalogModel = context.getCatalogModel();
-        refuseUnknownOptions(model, catalogModel.getOptions());
+        checkKeys(model, catalogModel.getOptions());
         FactoryUtil.ModelProviderFactoryHelper helper = FactoryUtil.createModelProviderFactoryHelper(this, context);
         InferenceSettings settings;
         try {
@@ -78,15 +78,21 @@ public final class MlpstreamModelProviderFactory implements ModelProviderFactory
     }
 
     /**
-     * Unknown keys, each refused with the closest real one; the async operator's options with where SQL sets them.
-     * Flink's own check ({@code helper.validate()}) would list every supported key instead.
+     * A missing required key, and unknown keys, each refused with the closest real one; the async operator's options
+     * with where SQL sets them. Flink's own check ({@code helper.validate()}, which follows) would list every key instead.
      */
-    private void refuseUnknownOptions(String model, Map<String, String> options) {
+    private void checkKeys(String model, Map<String, String> options) {
         Set<String> known = new TreeSet<>();
         known.add(FactoryUtil.PROVIDER.key());
         known.add(FactoryUtil.PROPERTY_VERSION.key());
         requiredOptions().forEach(o -> known.add(o.key()));
         optionalOptions().forEach(o -> known.add(o.key()));
+        for (ConfigOption<?> required : requiredOptions()) {
+            if (!options.containsKey(required.key())) {
+                throw ModelSchema.invalid(model, "'%s' is required: name a bundled model (e.g. '%s' = 'mixer-digits') or "
+                        + "a directory holding model.json.", required.key(), required.key());
+            }
+        }
         for (String key : new TreeSet<>(options.keySet())) {
             if (known.contains(key)) {
                 continue;

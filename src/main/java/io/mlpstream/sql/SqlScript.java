@@ -63,9 +63,10 @@ public final class SqlScript {
                 }
                 continue;
             }
+            String sql = resolve(s, s.sql(), session);
             TableResult result;
             try {
-                result = tEnv.executeSql(resolve(s, s.sql(), session));
+                result = tEnv.executeSql(sql);
             } catch (RuntimeException e) {
                 throw new SqlScriptException(where(s) + ": " + reason(e), e);
             }
@@ -97,8 +98,8 @@ public final class SqlScript {
     }
 
     /**
-     * The message that says what is wrong: that of the innermost {@link ValidationException} (the planner wraps a
-     * factory's one-line reason in messages of its own), else the outermost message.
+     * The message that says what is wrong, on one line: that of the innermost {@link ValidationException} (the planner
+     * wraps a factory's one-line reason in messages of its own), else the outermost message.
      */
     static String reason(Throwable e) {
         String reason = null;
@@ -107,7 +108,8 @@ public final class SqlScript {
                 reason = t.getMessage();
             }
         }
-        return (reason != null ? reason : String.valueOf(e.getMessage())).strip();
+        // Flink's own messages may span lines (lists of options); one line, like ours
+        return (reason != null ? reason : String.valueOf(e.getMessage())).strip().replaceAll("\\s*\\R\\s*", " ");
     }
 
     private static String unquote(String quoted) {
