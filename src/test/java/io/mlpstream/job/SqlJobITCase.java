@@ -24,6 +24,9 @@ import org.apache.flink.table.api.EnvironmentSettings;
 import org.apache.flink.table.api.TableEnvironment;
 import org.apache.flink.table.api.TableResult;
 import org.apache.flink.test.junit5.MiniClusterExtension;
+import org.apache.flink.types.Row;
+import org.apache.flink.util.CloseableIterator;
+import org.apache.flink.util.ExceptionUtils;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -40,9 +43,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.stream.Collectors;
 
-import static io.mlpstream.job.JobTestSupport.INPUT;
 import static io.mlpstream.job.JobTestSupport.RESULTS;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /**
  * The shipped SQL script, jobs/digits-tagging.sql, end to end: the input topic filled with digit events first (so the
@@ -177,6 +180,62 @@ class SqlJobITCase {
         System.out.printf("operator metrics: imagesTagged %d, batchSize mean %.1f over %d subtask(s)%n", tagged, meanOfMetric,
                 batchSizes.size());
         assertThat(meanOfMetric).as("mean of the batchSize metric").isGreaterThan(4);
+    }
+
+    /**
+     * The plain path, without our Avro records: a topic whose values are the image bytes ('value.format' = 'raw') and
+     * whose keys are event ids. With 'on-error' = 'null' a value that is no image comes out with NULL predictions and
+     * the stage and reason in the 'error' column; with the default 'on-error' = 'fail' it fails the job, saying why.
+     */
+    @Test
+    void rawImageBytesAreTaggedAndBadImagesAreNullRowsOrFailTheJob() throws Exception {
+        DigitsDataset digits = DigitsDataset.loadBundled();
+        String topic = "raw-images";
+        broker.createTopics(1, topic);
+        Map<byte[], byte[]> records = new LinkedHashMap<>();
+        List<byte[]> pngs = new ArrayList<>();
+        for (int i = 0; i < 40; i++) {
+            pngs.add(digits.png(i * 7));
+            records.put(("raw-" + i).getBytes(StandardCharsets.UTF_8), pngs.get(i));
+        }
+        records.put("raw-garbage".getBytes(StandardCharsets.UTF_8), "not an image".getBytes(StandardCharsets.UTF_8));
+        KafkaTestUtils.produce(broker.bootstrapServers(), topic, records);
+        List<String> reference = TestEvents.referenceLabels(pngs);
+
+        TableEnvironment tEnv = TableEnvironment.create(EnvironmentSettings.inStreamingMode());
+        tEnv.executeSql("CREATE TABLE raw_images (event_id STRING, image BYTES) WITH ('connector' = 'kafka', 'topic' = '"
+                + topic + "', 'properties.bootstrap.servers' = '" + broker.bootstrapServers() + "', "
+                + "'scan.startup.mode' = 'earliest-offset', 'scan.bounded.mode' = 'latest-offset', "
+                + "'key.format' = 'raw', 'key.fields' = 'event_id', 'value.format' = 'raw', 'value.fields-include' = 'EXCEPT_KEY')");
+        tEnv.executeSql("CREATE TEMPORARY MODEL tolerant INPUT (image BYTES) OUTPUT (label STRING, score FLOAT, error STRING) "
+                + "WITH ('provider' = 'mlpstream', 'model.name' = 'mixer-digits', 'batch.max-size' = '8', 'on-error' = 'null')");
+        Map<String, Row> rows = new LinkedHashMap<>();
+        try (CloseableIterator<Row> it = tEnv.executeSql("SELECT event_id, label, score, error FROM ML_PREDICT(TABLE raw_images, "
+                + "MODEL tolerant, DESCRIPTOR(image), MAP['max-concurrent-operations', '24'])").collect()) {
+            it.forEachRemaining(r -> rows.put((String) r.getField(0), r));
+        }
+        assertThat(rows).hasSize(41);
+        for (int i = 0; i < 40; i++) {
+            Row r = rows.get("raw-" + i);
+            assertThat(r.getField(1)).as("label of raw-%d", i).isEqualTo(reference.get(i));
+            assertThat((Float) r.getField(2)).isBetween(0f, 1f);
+            assertThat(r.getField(3)).isNull();
+        }
+        Row bad = rows.get("raw-garbage");
+        assertThat(bad.getField(1)).isNull();
+        assertThat(bad.getField(2)).isNull();
+        assertThat((String) bad.getField(3)).startsWith("decode: ");
+
+        tEnv.executeSql("CREATE TEMPORARY MODEL strict INPUT (image BYTES) OUTPUT (label STRING) "
+                + "WITH ('provider' = 'mlpstream', 'model.name' = 'mixer-digits', 'batch.max-size' = '8')");
+        assertThatThrownBy(() -> {
+            try (CloseableIterator<Row> it = tEnv.executeSql("SELECT event_id, label FROM ML_PREDICT(TABLE raw_images, "
+                    + "MODEL strict, DESCRIPTOR(image), MAP['max-concurrent-operations', '24'])").collect()) {
+                it.forEachRemaining(r -> { });
+            }
+        }).satisfies(e -> assertThat(ExceptionUtils.findThrowableWithMessage(e, "An image could not be tagged (stage decode)"))
+                .as("the job's failure names the stage and the way out: %s", e).isPresent()
+                .hasValueSatisfying(t -> assertThat(t.getMessage()).contains("'on-error' = 'null'")));
     }
 
     /** The label the model gives each dataset image on its own, for the images among the results. */
