@@ -67,7 +67,7 @@ final class SqlCommand implements Command {
             throw new ConfigException(e.getMessage());
         }
         for (TableResult job : jobs) {
-            out.println("Submitted job " + job.getJobClient().orElseThrow().getJobID() + " from " + file);
+            out.println("Job from " + file + " submitted with JobID " + job.getJobClient().orElseThrow().getJobID());
         }
         if (local) {
             for (TableResult job : jobs) {

@@ -4,6 +4,7 @@ import org.apache.flink.configuration.Configuration;
 import org.apache.flink.table.api.TableEnvironment;
 import org.apache.flink.table.api.TableResult;
 import org.apache.flink.table.api.ValidationException;
+import org.apache.flink.util.ExceptionUtils;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -99,17 +100,26 @@ public final class SqlScript {
 
     /**
      * The message that says what is wrong, on one line: that of the innermost {@link ValidationException} (the planner
-     * wraps a factory's one-line reason in messages of its own), else the outermost message.
+     * wraps a factory's one-line reason in messages of its own), else the outermost message; and the root cause, if
+     * another exception lies below it.
      */
     static String reason(Throwable e) {
-        String reason = null;
+        Throwable reason = null;
         for (Throwable t = e; t != null; t = t.getCause()) {
             if (t instanceof ValidationException && t.getMessage() != null) {
-                reason = t.getMessage();
+                reason = t;
             }
         }
+        String message = reason != null ? reason.getMessage() : String.valueOf(e.getMessage());
+        Throwable root = ExceptionUtils.stripExecutionException(reason != null ? reason : e);
+        while (root.getCause() != null && root.getCause() != root) {
+            root = root.getCause();
+        }
+        if (root != (reason != null ? reason : e)) {
+            message += " Caused by: " + root;
+        }
         // Flink's own messages may span lines (lists of options); one line, like ours
-        return (reason != null ? reason : String.valueOf(e.getMessage())).strip().replaceAll("\\s*\\R\\s*", " ");
+        return message.strip().replaceAll("\\s*\\R\\s*", " ");
     }
 
     private static String unquote(String quoted) {

@@ -77,7 +77,7 @@ class StandaloneSqlITCase {
         try (CommittedKeyWatcher watcher = new CommittedKeyWatcher(broker.bootstrapServers(), RESULTS)) {
             watcher.awaitDistinctKeys(EVENTS, Duration.ofSeconds(180),
                     () -> job.isAlive() ? null : "the standalone jar exited:\n" + job.tail(40));
-            assertThat(job.output()).contains("Submitted job ").contains(" from " + SqlJobITCase.SCRIPT);
+            assertThat(job.output()).contains("Job from " + SqlJobITCase.SCRIPT + " submitted with JobID ");
         } catch (AssertionError e) {
             System.out.println("standalone jar output:\n" + job.tail(80));
             throw e;
