@@ -9,6 +9,7 @@
 SET 'kafka.bootstrap-servers' = 'localhost:9092';
 SET 'kafka.input-topic' = 'images';
 SET 'kafka.results-topic' = 'tags';
+SET 'kafka.dead-letter-topic' = 'dead-letter';
 SET 'kafka.group-id' = 'digits-tagging-sql';
 SET 'kafka.transactional-id-prefix' = 'digits-tagging-sql';
 SET 'model.name' = 'mixer-digits';
@@ -27,14 +28,18 @@ SET 'table.exec.async-ml-predict.max-concurrent-operations' = '96';
 SET 'table.exec.async-ml-predict.output-mode' = 'ALLOW_UNORDERED';
 
 -- The input topic: Avro single-object encoded ImageEvents. Columns are the record's fields in snake_case (any of
--- them); the record's Kafka timestamp comes along for the latency breakdown.
+-- them); the record's Kafka timestamp comes along for the latency breakdown, its coordinates for dead letters.
 CREATE TABLE images (
   event_id STRING,
   source STRING,
   capture_time TIMESTAMP_LTZ(3),
+  content_type STRING,
   image BYTES,
   attributes MAP<STRING, STRING>,
-  kafka_timestamp TIMESTAMP_LTZ(3) METADATA FROM 'timestamp' VIRTUAL
+  kafka_timestamp TIMESTAMP_LTZ(3) METADATA FROM 'timestamp' VIRTUAL,
+  kafka_topic STRING METADATA FROM 'topic' VIRTUAL,
+  kafka_partition INT METADATA FROM 'partition' VIRTUAL,
+  kafka_offset BIGINT METADATA FROM 'offset' VIRTUAL
 ) WITH (
   'connector' = 'kafka',
   'topic' = '${kafka.input-topic}',
@@ -74,7 +79,32 @@ CREATE TABLE tags (
   'value.mlpstream-avro.record' = 'TaggedImage'
 );
 
--- The model: micro-batched ONNX Runtime inference, rows batched across ML_PREDICT calls.
+-- The dead-letter topic: the events whose image could not be tagged, with the mlpstream.errors.* headers the Kafka
+-- job writes (where the event came from, the stage that failed and why).
+CREATE TABLE dead_letters (
+  event_id STRING,
+  source STRING,
+  capture_time TIMESTAMP_LTZ(3),
+  content_type STRING,
+  image BYTES,
+  attributes MAP<STRING, STRING>,
+  headers MAP<STRING, BYTES> METADATA
+) WITH (
+  'connector' = 'kafka',
+  'topic' = '${kafka.dead-letter-topic}',
+  'properties.bootstrap.servers' = '${kafka.bootstrap-servers}',
+  'properties.transaction.timeout.ms' = '600000',
+  'sink.delivery-guarantee' = 'exactly-once',
+  'sink.transactional-id-prefix' = '${kafka.transactional-id-prefix}-dead-letters',
+  'key.format' = 'raw',
+  'key.fields' = 'event_id',
+  'value.format' = 'mlpstream-avro',
+  'value.mlpstream-avro.record' = 'ImageEvent'
+);
+
+-- The model: micro-batched ONNX Runtime inference, rows batched across ML_PREDICT calls. A row whose image cannot be
+-- tagged comes out with NULL predictions and '<stage>: <reason>' in 'error' ('on-error' = 'null').
+
 CREATE TEMPORARY MODEL digit_tagger
 INPUT (image BYTES, kafka_timestamp TIMESTAMP_LTZ(3))
 OUTPUT (
@@ -85,7 +115,8 @@ OUTPUT (
   latency ROW<kafka_to_ingest_us BIGINT, queue_wait_us BIGINT, preprocess_us BIGINT, inference_us BIGINT,
               end_to_end_us BIGINT>,
   batch_size INT,
-  processed_at TIMESTAMP_LTZ(3)
+  processed_at TIMESTAMP_LTZ(3),
+  error STRING
 ) WITH (
   'provider' = 'mlpstream',
   'model.name' = '${model.name}',
@@ -93,10 +124,28 @@ OUTPUT (
   'batch.max-size' = '${batch.max-size}',
   'batch.max-delay' = '${batch.max-delay}',
   'batch.max-in-flight' = '${batch.max-in-flight}',
-  'output.top-k' = '${output.top-k}'
+  'output.top-k' = '${output.top-k}',
+  'on-error' = 'null'
 );
 
-INSERT INTO tags
-SELECT event_id, source, capture_time, model_name, model_version, model_sha256, top_k, latency, batch_size, processed_at,
-       attributes
-FROM ML_PREDICT(TABLE images, MODEL digit_tagger, DESCRIPTOR(image, kafka_timestamp));
+CREATE TEMPORARY VIEW predictions AS
+SELECT * FROM ML_PREDICT(TABLE images, MODEL digit_tagger, DESCRIPTOR(image, kafka_timestamp));
+
+-- One job, one ML_PREDICT: results to the results topic, failures to the dead-letter topic.
+EXECUTE STATEMENT SET BEGIN
+  INSERT INTO tags
+  SELECT event_id, source, capture_time, model_name, model_version, model_sha256, top_k, latency, batch_size,
+         processed_at, attributes
+  FROM predictions
+  WHERE error IS NULL;
+
+  INSERT INTO dead_letters
+  SELECT event_id, source, capture_time, content_type, image, attributes,
+         MAP['mlpstream.errors.topic', ENCODE(kafka_topic, 'UTF-8'),
+             'mlpstream.errors.partition', ENCODE(CAST(kafka_partition AS STRING), 'UTF-8'),
+             'mlpstream.errors.offset', ENCODE(CAST(kafka_offset AS STRING), 'UTF-8'),
+             'mlpstream.errors.stage', ENCODE(SPLIT_INDEX(error, ':', 0), 'UTF-8'),
+             'mlpstream.errors.exception.message', ENCODE(SUBSTRING(error FROM POSITION(': ' IN error) + 2), 'UTF-8')]
+  FROM predictions
+  WHERE error IS NOT NULL;
+END;

@@ -1,5 +1,6 @@
 package io.mlpstream.job;
 
+import io.mlpstream.avro.ImageEvent;
 import io.mlpstream.avro.LabelScore;
 import io.mlpstream.avro.TaggedImage;
 import io.mlpstream.demo.DemoMetrics;
@@ -7,6 +8,8 @@ import io.mlpstream.demo.DigitEventProducer;
 import io.mlpstream.demo.DigitsDataset;
 import io.mlpstream.demo.EmbeddedKafkaBroker;
 import io.mlpstream.flink.InferenceMetrics;
+import io.mlpstream.job.serde.DeadLetterSerializer;
+import io.mlpstream.job.serde.ImageEventCodec;
 import io.mlpstream.job.serde.TaggedImageSerializer;
 import io.mlpstream.sql.SqlScript;
 import io.mlpstream.testutils.CommittedKeyWatcher;
@@ -43,21 +46,25 @@ import java.util.List;
 import java.util.Map;
 import java.util.stream.Collectors;
 
+import static io.mlpstream.job.JobTestSupport.DEAD;
+import static io.mlpstream.job.JobTestSupport.INPUT;
 import static io.mlpstream.job.JobTestSupport.RESULTS;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /**
  * The shipped SQL script, jobs/digits-tagging.sql, end to end: the input topic filled with digit events first (so the
- * job meets a backlog: load), then the script's statements on the MiniCluster through the real planner (the planner
+ * job meets a backlog: load) and a few events whose image is none, then the script's statements on the MiniCluster through the real planner (the planner
  * loader), the Kafka table connector, the mlpstream-avro format and the mlpstream model provider. Every event gets
  * exactly one committed TaggedImage, whose labels are those the model gives each image on its own, with the model's
- * card and a latency breakdown; rows were batched (mean batch size well above 1, in the results and in the operator's
+ * card and a latency breakdown; the bad events are dead letters with the Kafka job's headers; rows were batched (mean batch size well above 1, in the results and in the operator's
  * Flink metrics, which are the DataStream API's names under the same group and variables).
  */
 class SqlJobITCase {
     static final Path SCRIPT = Path.of("jobs", "digits-tagging.sql");
     private static final int EVENTS = JobTestSupport.events(2_000);
+    /** ImageEvents whose image is not one: dead letters. */
+    private static final int BAD_EVENTS = 5;
 
     @RegisterExtension
     static final MiniClusterExtension FLINK = new MiniClusterExtension(new MiniClusterResourceConfiguration.Builder()
@@ -111,6 +118,13 @@ class SqlJobITCase {
             assertThat(producer.awaitCompletion(Duration.ofSeconds(120))).as("producer: %s", producer.progress()).isTrue();
             assertThat(producer.progress().failed()).isZero();
         }
+        Map<byte[], byte[]> bad = new LinkedHashMap<>();
+        for (int i = 0; i < BAD_EVENTS; i++) {
+            String id = "bad-" + i;
+            bad.put(id.getBytes(StandardCharsets.UTF_8), TestEvents.encoded(id, ("no image " + i).getBytes(StandardCharsets.UTF_8),
+                    "image/png"));
+        }
+        KafkaTestUtils.produce(broker.bootstrapServers(), INPUT, bad);
 
         long start = System.nanoTime();
         TableEnvironment tEnv = TableEnvironment.create(EnvironmentSettings.inStreamingMode());
@@ -118,8 +132,10 @@ class SqlJobITCase {
         double planned = (System.nanoTime() - start) / 1e9;
         assertThat(jobs).as("jobs the script submits").hasSize(1);
         JobClient job = jobs.get(0).getJobClient().orElseThrow();
-        try (CommittedKeyWatcher watcher = new CommittedKeyWatcher(broker.bootstrapServers(), RESULTS)) {
+        try (CommittedKeyWatcher watcher = new CommittedKeyWatcher(broker.bootstrapServers(), RESULTS);
+             CommittedKeyWatcher deadWatcher = new CommittedKeyWatcher(broker.bootstrapServers(), DEAD)) {
             watcher.awaitDistinctKeys(EVENTS, Duration.ofSeconds(240), () -> JobTestSupport.notRunning(job));
+            deadWatcher.awaitDistinctKeys(BAD_EVENTS, Duration.ofSeconds(60), () -> JobTestSupport.notRunning(job));
         } finally {
             JobTestSupport.cancel(job);
         }
@@ -129,6 +145,16 @@ class SqlJobITCase {
         List<ConsumerRecord<byte[], byte[]>> records = KafkaTestUtils.drainAllRecordsFromTopic(broker.bootstrapServers(), RESULTS, true);
         DeliveryAudit audit = DeliveryAudit.of(JobTestSupport.digitEventIds(EVENTS, digits), records);
         assertThat(audit.exactlyOnce()).as("%s", audit).isTrue();
+
+        List<ConsumerRecord<byte[], byte[]>> deadLetters = KafkaTestUtils.drainAllRecordsFromTopic(broker.bootstrapServers(), DEAD, true);
+        assertThat(deadLetters).hasSize(BAD_EVENTS).allSatisfy(r -> {
+            ImageEvent event = ImageEventCodec.decode(r.value());
+            assertThat(new String(r.key(), StandardCharsets.UTF_8)).isEqualTo(event.getEventId()).startsWith("bad-");
+            assertThat(header(r, DeadLetterSerializer.STAGE)).isEqualTo("decode");
+            assertThat(header(r, DeadLetterSerializer.EXCEPTION_MESSAGE)).isNotBlank().doesNotStartWith("decode");
+            assertThat(header(r, DeadLetterSerializer.TOPIC)).isEqualTo(INPUT);
+            assertThat(header(r, DeadLetterSerializer.OFFSET)).matches("[0-9]+");
+        });
 
         List<TaggedImage> results = new ArrayList<>();
         for (ConsumerRecord<byte[], byte[]> r : records) {
@@ -173,7 +199,11 @@ class SqlJobITCase {
         }
         long tagged = metrics.entrySet().stream().filter(e -> e.getKey().endsWith(scope + InferenceMetrics.IMAGES_TAGGED))
                 .mapToLong(e -> ((Counter) e.getValue()).getCount()).sum();
-        assertThat(tagged).as("imagesTagged over the subtasks").isGreaterThanOrEqualTo(EVENTS);
+        // exactly: one ML_PREDICT feeds both INSERTs of the statement set (the planner reuses the view's sub-plan)
+        assertThat(tagged).as("imagesTagged over the subtasks").isEqualTo(EVENTS);
+        long failed = metrics.entrySet().stream().filter(e -> e.getKey().endsWith(scope + InferenceMetrics.FAILURES))
+                .mapToLong(e -> ((Counter) e.getValue()).getCount()).sum();
+        assertThat(failed).as("failures over the subtasks").isEqualTo(BAD_EVENTS);
         List<Histogram> batchSizes = metrics.entrySet().stream().filter(e -> e.getKey().endsWith(scope + InferenceMetrics.BATCH_SIZE))
                 .map(e -> (Histogram) e.getValue()).collect(Collectors.toList());
         double meanOfMetric = batchSizes.stream().mapToDouble(h -> h.getStatistics().getMean()).average().orElse(0);
@@ -236,6 +266,11 @@ class SqlJobITCase {
         }).satisfies(e -> assertThat(ExceptionUtils.findThrowableWithMessage(e, "An image could not be tagged (stage decode)"))
                 .as("the job's failure names the stage and the way out: %s", e).isPresent()
                 .hasValueSatisfying(t -> assertThat(t.getMessage()).contains("'on-error' = 'null'")));
+    }
+
+    private static String header(ConsumerRecord<byte[], byte[]> r, String key) {
+        var h = r.headers().lastHeader(key);
+        return h == null ? null : new String(h.value(), StandardCharsets.UTF_8);
     }
 
     /** The label the model gives each dataset image on its own, for the images among the results. */
