@@ -9,6 +9,7 @@ import org.apache.flink.table.api.config.MLPredictRuntimeConfigOptions;
 
 import java.util.List;
 import java.util.Map;
+import java.util.function.UnaryOperator;
 
 /**
  * The options of {@code CREATE MODEL ... WITH ('provider' = 'mlpstream', ...)}: the operator's own {@link
@@ -46,17 +47,23 @@ public final class ModelOptions {
      */
     static final Map<ConfigOption<?>, PerQuery> PER_QUERY = Map.of(
             InferenceOptions.ASYNC_CAPACITY, new PerQuery(MLPredictRuntimeConfigOptions.ASYNC_MAX_CONCURRENT_OPERATIONS,
-                    ExecutionConfigOptions.TABLE_EXEC_ASYNC_ML_PREDICT_MAX_CONCURRENT_OPERATIONS),
+                    ExecutionConfigOptions.TABLE_EXEC_ASYNC_ML_PREDICT_MAX_CONCURRENT_OPERATIONS,
+                    capacity -> capacity.strip().equals("0") ? "<batch.max-size x (batch.max-in-flight + 1)>" : capacity),
             InferenceOptions.ASYNC_TIMEOUT, new PerQuery(MLPredictRuntimeConfigOptions.ASYNC_TIMEOUT,
-                    ExecutionConfigOptions.TABLE_EXEC_ASYNC_ML_PREDICT_TIMEOUT),
+                    ExecutionConfigOptions.TABLE_EXEC_ASYNC_ML_PREDICT_TIMEOUT, UnaryOperator.identity()),
             InferenceOptions.ASYNC_ORDERED, new PerQuery(MLPredictRuntimeConfigOptions.ASYNC_OUTPUT_MODE,
-                    ExecutionConfigOptions.TABLE_EXEC_ASYNC_ML_PREDICT_OUTPUT_MODE));
+                    ExecutionConfigOptions.TABLE_EXEC_ASYNC_ML_PREDICT_OUTPUT_MODE,
+                    ordered -> Boolean.parseBoolean(ordered.strip()) ? "ORDERED" : "ALLOW_UNORDERED"));
 
-    /** Where SQL sets an async operator option: ML_PREDICT's config map, or the job-wide default. */
-    record PerQuery(ConfigOption<?> mapKey, ConfigOption<?> tableOption) {
-        String hint(String example) {
-            return "ML_PREDICT(..., MAP['" + mapKey.key() + "', '" + example + "']) or SET '" + tableOption.key() + "' = '"
-                    + example + "'";
+    /**
+     * Where SQL sets an async operator option: ML_PREDICT's config map, or the job-wide default; {@code value} turns
+     * the operator option's value into theirs.
+     */
+    record PerQuery(ConfigOption<?> mapKey, ConfigOption<?> tableOption, UnaryOperator<String> value) {
+        /** How to say {@code operatorValue} in SQL, per query or job-wide. */
+        String hint(String operatorValue) {
+            String v = value.apply(operatorValue);
+            return "ML_PREDICT(..., MAP['" + mapKey.key() + "', '" + v + "']) or SET '" + tableOption.key() + "' = '" + v + "'";
         }
     }
 }

@@ -118,8 +118,9 @@ final class ModelSchema {
         OutputColumn column = OutputColumn.named(c.getName());
         LogicalType type = c.getDataType().getLogicalType();
         if (column == null) {
-            throw invalid(model, "OUTPUT column '%s' is not one the mlpstream provider fills; did you mean '%s'? It fills: %s.",
-                    c.getName(), InferenceOptions.closest(c.getName(), OutputColumn.names()), String.join(", ", OutputColumn.names()));
+            throw invalid(model, "OUTPUT column '%s' is not one the mlpstream provider fills; did you mean '%s'? It fills "
+                            + "any of: %s.",
+                    c.getName(), InferenceOptions.closest(c.getName(), OutputColumn.names()), OutputColumn.declarations());
         }
         if (onError == OnError.NULL && !type.isNullable()) {
             throw invalid(model, "OUTPUT column '%s' is NOT NULL, but with 'on-error' = 'null' a row that cannot be tagged "

@@ -1,9 +1,12 @@
 package io.mlpstream.sql;
 
 import org.apache.flink.table.api.DataTypes;
+import org.apache.flink.table.types.DataType;
 import org.apache.flink.table.types.logical.LogicalType;
 
+import java.util.Arrays;
 import java.util.List;
+import java.util.stream.Collectors;
 
 /**
  * The OUTPUT columns the mlpstream provider fills, by name; a model declares any of them, in any order. {@link #TOP_K}
@@ -11,31 +14,41 @@ import java.util.List;
  * LatencyField}).
  */
 enum OutputColumn {
-    LABEL("label", DataTypes.STRING(), "the best label"),
-    SCORE("score", DataTypes.FLOAT(), "the best label's score (softmax probability)"),
-    TOP_K("top_k", null, "the output.top-k best labels, best first: ROW<label STRING, index INT, score FLOAT> "
-            + "(any of the three fields)"),
-    MODEL_NAME("model_name", DataTypes.STRING(), "the model card's name"),
-    MODEL_VERSION("model_version", DataTypes.STRING(), "the model card's version"),
-    MODEL_SHA256("model_sha256", DataTypes.STRING(), "the SHA-256 of the model file"),
-    BATCH_SIZE("batch_size", DataTypes.INT(), "images in the model run the row was part of"),
-    LATENCY_US("latency_us", DataTypes.BIGINT(), "microseconds from the row reaching the provider to its result"),
-    LATENCY("latency", null, "where the time went, in microseconds: ROW<kafka_to_ingest_us, queue_wait_us, "
-            + "preprocess_us, inference_us, end_to_end_us> (any of the five, all BIGINT; the first and last are measured "
-            + "from the model's second INPUT column, the record's Kafka timestamp)"),
-    PROCESSED_AT("processed_at", DataTypes.TIMESTAMP_LTZ(3), "when the result was ready (TIMESTAMP_LTZ of any precision)"),
-    ERROR("error", DataTypes.STRING(), "with 'on-error' = 'null': '<stage>: <reason>' for a row that could not be tagged, "
-            + "else NULL");
+    /** The best label. */
+    LABEL("label", DataTypes.STRING(), "STRING"),
+    /** The best label's score (softmax probability, or the model's own probability). */
+    SCORE("score", DataTypes.FLOAT(), "FLOAT"),
+    /** The output.top-k best labels, best first. */
+    TOP_K("top_k", null, "ARRAY<ROW<label STRING, `index` INT, score FLOAT>>"),
+    MODEL_NAME("model_name", DataTypes.STRING(), "STRING"),
+    MODEL_VERSION("model_version", DataTypes.STRING(), "STRING"),
+    /** The SHA-256 of the model file, as its card states and the loader verified. */
+    MODEL_SHA256("model_sha256", DataTypes.STRING(), "STRING"),
+    /** Images in the model run the row was part of. */
+    BATCH_SIZE("batch_size", DataTypes.INT(), "INT"),
+    /** Microseconds from the row reaching the provider to its result. */
+    LATENCY_US("latency_us", DataTypes.BIGINT(), "BIGINT"),
+    /**
+     * Where the time went, in microseconds, as in the results topic's TaggedImage; the first and last field are measured
+     * from the model's second INPUT column, the record's Kafka timestamp.
+     */
+    LATENCY("latency", null, "ROW<kafka_to_ingest_us BIGINT, queue_wait_us BIGINT, preprocess_us BIGINT, "
+            + "inference_us BIGINT, end_to_end_us BIGINT>"),
+    /** When the result was ready. */
+    PROCESSED_AT("processed_at", null, "TIMESTAMP_LTZ(3)"),
+    /** With 'on-error' = 'null': '&lt;stage&gt;: &lt;reason&gt;' for a row that could not be tagged, else NULL. */
+    ERROR("error", DataTypes.STRING(), "STRING");
 
     final String columnName;
     /** The type a model must declare, nullability aside; null for the rows and the timestamp (checked apart). */
     final LogicalType type;
-    final String meaning;
+    /** How a model declares it (the rows may declare any of their fields, in any order). */
+    final String declaration;
 
-    OutputColumn(String columnName, org.apache.flink.table.types.DataType type, String meaning) {
+    OutputColumn(String columnName, DataType type, String declaration) {
         this.columnName = columnName;
         this.type = type == null ? null : type.getLogicalType();
-        this.meaning = meaning;
+        this.declaration = columnName + " " + declaration;
     }
 
     static OutputColumn named(String name) {
@@ -48,7 +61,12 @@ enum OutputColumn {
     }
 
     static List<String> names() {
-        return java.util.Arrays.stream(values()).map(c -> c.columnName).toList();
+        return Arrays.stream(values()).map(c -> c.columnName).toList();
+    }
+
+    /** Every column as a model declares it, for messages. */
+    static String declarations() {
+        return Arrays.stream(values()).map(c -> c.declaration).collect(Collectors.joining(", "));
     }
 
     /** The fields of a {@link #TOP_K} element. */
@@ -60,7 +78,7 @@ enum OutputColumn {
         final String fieldName;
         final LogicalType type;
 
-        TopKField(String fieldName, org.apache.flink.table.types.DataType type) {
+        TopKField(String fieldName, DataType type) {
             this.fieldName = fieldName;
             this.type = type.getLogicalType();
         }

@@ -105,6 +105,8 @@ class MlpstreamModelProviderFactoryTest {
                 .contains("'async.timeout' is set per query in SQL")
                 .contains("MAP['timeout', '1 min']")
                 .contains("SET 'table.exec.async-ml-predict.timeout' = '1 min'");
+        assertThat(refusal(model("'async.ordered' = 'false'"), ""))
+                .contains("MAP['output-mode', 'ALLOW_UNORDERED']");
     }
 
     @Test
