@@ -7,6 +7,7 @@ import io.mlpstream.flink.InferenceEngine;
 import io.mlpstream.flink.InferenceSettings;
 import io.mlpstream.flink.Outcome;
 
+import org.apache.flink.table.data.GenericRowData;
 import org.apache.flink.table.data.RowData;
 import org.apache.flink.table.functions.AsyncPredictFunction;
 import org.apache.flink.table.functions.FunctionContext;
@@ -61,6 +62,21 @@ public final class BatchingPredictFunction extends AsyncPredictFunction {
         CompletableFuture<Collection<RowData>> future = new CompletableFuture<>();
         engine.add(inputRow, future);
         return future;
+    }
+
+    /**
+     * As {@link AsyncPredictFunction#eval}, but a failure goes out as it is: Flink's version wraps it in a message that
+     * prints the input row, which here is the whole encoded image as a list of numbers.
+     */
+    @Override
+    public void eval(CompletableFuture<Collection<RowData>> future, Object... args) {
+        asyncPredict(GenericRowData.of(args)).whenComplete((rows, error) -> {
+            if (error != null) {
+                future.completeExceptionally(error);
+            } else {
+                future.complete(rows);
+            }
+        });
     }
 
     private void complete(CompletableFuture<Collection<RowData>> future, Outcome<RowData> outcome) {

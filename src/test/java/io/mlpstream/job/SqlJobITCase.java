@@ -265,7 +265,9 @@ class SqlJobITCase {
             }
         }).satisfies(e -> assertThat(ExceptionUtils.findThrowableWithMessage(e, "An image could not be tagged (stage decode)"))
                 .as("the job's failure names the stage and the way out: %s", e).isPresent()
-                .hasValueSatisfying(t -> assertThat(t.getMessage()).contains("'on-error' = 'null'")));
+                .hasValueSatisfying(t -> assertThat(t.getMessage()).contains("'on-error' = 'null'")))
+                .satisfies(e -> assertThat(ExceptionUtils.findThrowableWithMessage(e, "input row"))
+                        .as("no message prints the image's bytes").isEmpty());
     }
 
     private static String header(ConsumerRecord<byte[], byte[]> r, String key) {
