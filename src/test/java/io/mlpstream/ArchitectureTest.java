@@ -17,8 +17,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * The layers, from the bottom: core (model, image, batching, inference: no Flink, Kafka or Avro), flink (the public
- * DataStream API and its glue), sql and job (the Kafka job, its serde, options and CLI), and the demo (standalone jar
- * only). Dependencies point down only, and no two packages depend on each other. Checked on the compiled classes of
+ * DataStream API and its glue), sql (the Flink SQL model provider: no Kafka or Avro either) and job (the Kafka job, its
+ * serde, the SQL format of its topics, options and CLI), and the demo (standalone jar only). Dependencies point down only, and no two packages depend on each other. Checked on the compiled classes of
  * src/main and src/demo, tests excluded.
  */
 class ArchitectureTest {
@@ -64,6 +64,15 @@ class ArchitectureTest {
         noClasses().that().resideInAPackage("io.mlpstream.flink..")
                 .should().dependOnClassesThat().resideInAnyPackage(
                         "org.apache.kafka..", "org.apache.avro..", "io.mlpstream.avro..", "org.apache.flink.connector.kafka..")
+                .check(classes);
+    }
+
+    @Test
+    void theSqlModelProviderKnowsNoKafkaOrAvro() {
+        noClasses().that().resideInAPackage("io.mlpstream.sql..")
+                .should().dependOnClassesThat().resideInAnyPackage(
+                        "org.apache.kafka..", "org.apache.avro..", "io.mlpstream.avro..", "org.apache.flink.connector.kafka..",
+                        "org.apache.flink.streaming.connectors.kafka..")
                 .check(classes);
     }
 

@@ -64,6 +64,16 @@ public final class DemoMetrics implements MetricReporter {
         // keep the last values: the demo prints them after the job is cancelled
     }
 
+    /** The inference operator's metrics collected so far, every subtask's, by metric identifier (the tests read them). */
+    public static Map<String, Metric> collected() {
+        return Map.copyOf(METRICS);
+    }
+
+    /** Forgets the metrics collected so far (a test's run starts from none). */
+    public static void clear() {
+        METRICS.clear();
+    }
+
     /** Prints the operator's Flink metrics, one line per metric, subtasks side by side. */
     static void print(PrintStream out) {
         Map<String, Map<String, Metric>> byName = new TreeMap<>();

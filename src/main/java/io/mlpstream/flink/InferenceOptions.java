@@ -5,6 +5,7 @@ import org.apache.flink.configuration.ConfigOptions;
 import org.apache.flink.util.TimeUtils;
 
 import java.time.Duration;
+import java.util.Collection;
 import java.util.List;
 
 /**
@@ -100,6 +101,39 @@ public final class InferenceOptions {
         Object example = option.defaultValue() instanceof Duration d ? TimeUtils.formatWithHighestUnit(d) : option.defaultValue();
         return "Option '" + option.key() + "' has a value that is not valid: " + root.getMessage() + " (e.g. " + option.key()
                 + ": " + example + ").";
+    }
+
+    /** The key of {@code known} closest to a mistyped {@code key} (edit distance; ties go to the first in sort order). */
+    public static String closest(String key, Collection<String> known) {
+        String best = null;
+        int bestDistance = Integer.MAX_VALUE;
+        for (String k : known) {
+            int d = distance(key, k);
+            if (d < bestDistance || (d == bestDistance && k.compareTo(best) < 0)) {
+                best = k;
+                bestDistance = d;
+            }
+        }
+        return best;
+    }
+
+    private static int distance(String a, String b) {
+        int[] prev = new int[b.length() + 1];
+        int[] cur = new int[b.length() + 1];
+        for (int j = 0; j <= b.length(); j++) {
+            prev[j] = j;
+        }
+        for (int i = 1; i <= a.length(); i++) {
+            cur[0] = i;
+            for (int j = 1; j <= b.length(); j++) {
+                int cost = a.charAt(i - 1) == b.charAt(j - 1) ? 0 : 1;
+                cur[j] = Math.min(Math.min(cur[j - 1] + 1, prev[j] + 1), prev[j - 1] + cost);
+            }
+            int[] t = prev;
+            prev = cur;
+            cur = t;
+        }
+        return prev[b.length()];
     }
 
     /** Every option, in the order of the configuration reference. */

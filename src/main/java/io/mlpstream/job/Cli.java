@@ -31,8 +31,8 @@ public final class Cli {
 
     /** What the job jar offers. */
     public static List<Command> jobCommands() {
-        return List.of(new RunCommand(), new CheckModelCommand(), new CardCommand(), new SendCommand(), new ResultsCommand(),
-                new OptionsCommand());
+        return List.of(new RunCommand(), new SqlCommand(), new CheckModelCommand(), new CardCommand(), new SendCommand(),
+                new ResultsCommand(), new OptionsCommand());
     }
 
     public static void main(String[] args) {

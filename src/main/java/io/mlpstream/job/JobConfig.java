@@ -1,5 +1,7 @@
 package io.mlpstream.job;
 
+import io.mlpstream.flink.InferenceOptions;
+
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -55,7 +57,7 @@ public final class JobConfig {
             String key = e.getKey();
             if (!known.contains(key) && !key.startsWith(InferenceJobOptions.KAFKA_PROPERTIES_PREFIX)) {
                 throw new ConfigException("Unknown option '" + key + "'" + (yaml == null ? "" : " (from " + yaml + " or --set)")
-                        + ". Did you mean '" + closest(key, known) + "'? Run 'options' to list them all.");
+                        + ". Did you mean '" + InferenceOptions.closest(key, known) + "'? Run 'options' to list them all.");
             }
             e.setValue(resolve(key, e.getValue(), env));
         }
@@ -121,38 +123,6 @@ public final class JobConfig {
         }
         m.appendTail(sb);
         return sb.toString();
-    }
-
-    static String closest(String key, Set<String> known) {
-        String best = null;
-        int bestDistance = Integer.MAX_VALUE;
-        for (String k : known) {
-            int d = distance(key, k);
-            if (d < bestDistance || (d == bestDistance && k.compareTo(best) < 0)) {
-                best = k;
-                bestDistance = d;
-            }
-        }
-        return best;
-    }
-
-    private static int distance(String a, String b) {
-        int[] prev = new int[b.length() + 1];
-        int[] cur = new int[b.length() + 1];
-        for (int j = 0; j <= b.length(); j++) {
-            prev[j] = j;
-        }
-        for (int i = 1; i <= a.length(); i++) {
-            cur[0] = i;
-            for (int j = 1; j <= b.length(); j++) {
-                int cost = a.charAt(i - 1) == b.charAt(j - 1) ? 0 : 1;
-                cur[j] = Math.min(Math.min(cur[j - 1] + 1, prev[j] + 1), prev[j - 1] + cost);
-            }
-            int[] t = prev;
-            prev = cur;
-            cur = t;
-        }
-        return prev[b.length()];
     }
 
     /** The options as a Flink configuration (typed reads via {@link InferenceJobOptions}). */

@@ -106,7 +106,7 @@ class BatchingInferenceFunctionTest {
         return new BatchingInferenceFunction<>(settings, PNG);
     }
 
-    private static BatchingInferenceFunction<Photo> function(InferenceSettings settings, BatchingInferenceFunction.BatchHook hook) {
+    private static BatchingInferenceFunction<Photo> function(InferenceSettings settings, InferenceEngine.BatchHook hook) {
         return new BatchingInferenceFunction<>(settings, PNG, hook);
     }
 
@@ -148,7 +148,7 @@ class BatchingInferenceFunctionTest {
     }
 
     /** Blocks every batch of the first operator instance on a latch; says when the first one is held. */
-    static final class LatchHook implements BatchingInferenceFunction.BatchHook {
+    static final class LatchHook implements InferenceEngine.BatchHook {
         private static final long serialVersionUID = 1L;
         // static: the hook is serialized with the function; the test and the worker share these
         static volatile CountDownLatch entered;
@@ -376,7 +376,7 @@ class BatchingInferenceFunctionTest {
     }
 
     /** Holds only the first batch on the latch; records the keys of every batch that reaches the model, if asked. */
-    static class StallFirstBatch implements BatchingInferenceFunction.BatchHook {
+    static class StallFirstBatch implements InferenceEngine.BatchHook {
         private static final long serialVersionUID = 1L;
         static volatile List<List<String>> inferred;
         private transient boolean stalled;

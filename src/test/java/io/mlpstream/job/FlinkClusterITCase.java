@@ -385,7 +385,7 @@ class FlinkClusterITCase {
     }
 
     /** Flink's JDK 17 --add-opens/--add-exports, as failsafe gave them to this JVM (pom property flink.jvm.opens). */
-    private static String jdkOpensOfThisJvm() {
+    static String jdkOpensOfThisJvm() {
         String opens = ManagementFactory.getRuntimeMXBean().getInputArguments().stream()
                 .filter(a -> a.startsWith("--add-opens") || a.startsWith("--add-exports"))
                 .collect(Collectors.joining(" "));
