@@ -92,7 +92,7 @@ class UnrecoverableModelErrorsITCase {
         Path model = byoColors("interpolation");
         JobClient job = submit(model, "unknown-interpolation", env -> edit(model, card -> ((ObjectNode) card.get("input"))
                 .put("interpolation", "area")));
-        assertFailedOnce(cluster, job, "unknown interpolation \"area\"");
+        assertFailedOnce(cluster, job, "\"input.interpolation\" is \"area\"; accepted: nearest, bilinear, bicubic, box, hamming, lanczos");
     }
 
     @Test
