@@ -33,7 +33,7 @@ class StandaloneCliTest {
     @Test
     void everyCommandHasHelp() {
         List<String> names = StandaloneCli.commands().stream().map(Command::name).toList();
-        assertThat(names).containsExactly("run", "check-model", "card", "send", "results", "options", "broker", "demo", "produce");
+        assertThat(names).containsExactly("run", "sql", "check-model", "card", "send", "results", "options", "broker", "demo", "produce");
         for (Command command : StandaloneCli.commands()) {
             for (String[] args : List.of(new String[] {command.name(), "--help"}, new String[] {command.name(), "-h"},
                     new String[] {"help", command.name()}, new String[] {command.name(), "--set", "a=b", "--help"})) {
