@@ -6,6 +6,7 @@ import io.mlpstream.core.model.ModelSource;
 import io.mlpstream.flink.Prediction;
 import io.mlpstream.job.serde.KafkaRecord;
 
+import ai.djl.engine.Engine;
 import ai.djl.inference.Predictor;
 import ai.djl.modality.Classifications;
 import ai.djl.modality.cv.Image;
@@ -73,6 +74,15 @@ final class DjlClassifier implements AutoCloseable {
                 .build();
         this.model = criteria.loadModel();
         this.predictor = model.newPredictor();
+    }
+
+    /**
+     * Starts DJL's ONNX Runtime engine; returns its version. The engine creates the JVM's OrtEnvironment with global
+     * thread-pool options, which ONNX Runtime refuses once any environment exists: call this before anything in the JVM
+     * opens an ONNX Runtime session. Later sessions (ours too) share that environment, each with its own threads.
+     */
+    static String startEngine() {
+        return Engine.getEngine("OnnxRuntime").getVersion();
     }
 
     /** DJL's image loading (ImageIO behind DJL's default BufferedImageFactory). */

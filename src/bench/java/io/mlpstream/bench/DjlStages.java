@@ -1,11 +1,14 @@
 package io.mlpstream.bench;
 
+import io.mlpstream.flink.InferenceFailure;
 import io.mlpstream.flink.Prediction;
 import io.mlpstream.job.InferenceJob;
 import io.mlpstream.job.serde.KafkaRecord;
 
+import org.apache.flink.api.common.eventtime.WatermarkStrategy;
 import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.runtime.state.KeyGroupRangeAssignment;
+import org.apache.flink.streaming.api.datastream.DataStream;
 import org.apache.flink.streaming.api.datastream.SingleOutputStreamOperator;
 import org.apache.flink.streaming.api.windowing.assigners.GlobalWindows;
 import org.apache.flink.streaming.api.windowing.triggers.CountTrigger;
@@ -42,14 +45,22 @@ final class DjlStages {
     static final InferenceJob.InferenceStage BATCHED = (records, spec, images) -> {
         int parallelism = spec.jobParallelism() > 0 ? spec.jobParallelism() : records.getExecutionEnvironment().getParallelism();
         int[] keys = keysPerSubtask(parallelism, spec.jobMaxParallelism());
-        SingleOutputStreamOperator<Prediction<KafkaRecord>> predictions = records
+        SingleOutputStreamOperator<Prediction<KafkaRecord>> windowed = records
                 .keyBy(r -> keys[r.partition % keys.length], Types.INT)
                 .window(GlobalWindows.create())
                 .trigger(PurgingTrigger.of(ProcessingTimeoutTrigger.of(CountTrigger.of(BATCH), MAX_DELAY, false, true)))
                 .process(new DjlWindowFunction(spec.inference().modelName(), spec.inference().outputTopK(), images),
                         Prediction.typeInfo(records.getType()))
                 .name("djl batchPredict, count window " + BATCH);
-        return new InferenceJob.Inferred(predictions, predictions.getSideOutput(DjlWindowFunction.FAILURES));
+        // a global window stamps what it emits with Long.MAX_VALUE, which no Kafka topic accepts: back to the input
+        // record's timestamp, as the other jobs' results carry
+        DataStream<Prediction<KafkaRecord>> predictions = windowed.assignTimestampsAndWatermarks(
+                WatermarkStrategy.<Prediction<KafkaRecord>>noWatermarks().withTimestampAssigner((p, t) -> p.getElement().timestamp))
+                .name("djl results: input timestamps");
+        DataStream<InferenceFailure<KafkaRecord>> failures = windowed.getSideOutput(DjlWindowFunction.FAILURES).assignTimestampsAndWatermarks(
+                WatermarkStrategy.<InferenceFailure<KafkaRecord>>noWatermarks().withTimestampAssigner((f, t) -> f.getElement().timestamp))
+                .name("djl failures: input timestamps");
+        return new InferenceJob.Inferred(predictions, failures);
     };
 
     /** keys[i]: the smallest int key Flink assigns to subtask i. */
