@@ -78,7 +78,7 @@ public final class BenchMain {
         fixedEvents = Integer.parseInt(args.getOrDefault("events", "0"));
         extraOptions.putAll(jobOptions(args.getOrDefault("job", "")));
         if (suites.contains("peers")) {
-            log("DJL's ONNX Runtime engine %s started first (it must create the JVM's OrtEnvironment)", DjlClassifier.startEngine());
+            log("%s, started first (it must create the JVM's OrtEnvironment)", DjlClassifier.startEngine());
         }
         md.append("Machine: ").append(Runtime.getRuntime().availableProcessors()).append(" cores, JDK ")
                 .append(System.getProperty("java.version")).append(", ").append(System.getProperty("os.name")).append(' ')

@@ -7,6 +7,7 @@ import io.mlpstream.flink.Prediction;
 import io.mlpstream.job.serde.KafkaRecord;
 
 import ai.djl.engine.Engine;
+import ai.onnxruntime.OrtEnvironment;
 import ai.djl.inference.Predictor;
 import ai.djl.modality.Classifications;
 import ai.djl.modality.cv.Image;
@@ -80,9 +81,14 @@ final class DjlClassifier implements AutoCloseable {
      * Starts DJL's ONNX Runtime engine; returns its version. The engine creates the JVM's OrtEnvironment with global
      * thread-pool options, which ONNX Runtime refuses once any environment exists: call this before anything in the JVM
      * opens an ONNX Runtime session. Later sessions (ours too) share that environment, each with its own threads.
+     *
+     * @return the engine and the ONNX Runtime it runs on, for the log (DJL's own version string names the ONNX Runtime
+     *         it was built with)
      */
     static String startEngine() {
-        return Engine.getEngine("OnnxRuntime").getVersion();
+        Engine engine = Engine.getEngine("OnnxRuntime");
+        return "DJL " + Engine.getDjlVersion() + " " + engine.getEngineName() + " engine on ONNX Runtime "
+                + OrtEnvironment.getEnvironment().getVersion();
     }
 
     /** DJL's image loading (ImageIO behind DJL's default BufferedImageFactory). */
