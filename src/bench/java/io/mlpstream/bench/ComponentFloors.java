@@ -17,15 +17,16 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * Runs {@link ComponentBenchmarks} with JMH: one forked JVM per benchmark (this JVM's flags, so Flink's --add-opens
- * hold), average time per record in µs, short runs ({@code seconds} of measurement after half as much warm-up, in
- * one-second iterations).
+ * hold), average time per record in µs, short runs: {@code seconds} one-second warm-up iterations (at least two: ImageIO
+ * and Avro need them to be compiled), then as many measured ones.
  */
 final class ComponentFloors {
 
     /** One benchmark's score: mean µs per record and JMH's 99.9 % error. */
     record Floor(String benchmark, double micros, double error) {
         String describe() {
-            return String.format(Locale.ROOT, "%.2f ± %.2f", micros, error);
+            return Double.isNaN(error) ? String.format(Locale.ROOT, "%.2f", micros)
+                    : String.format(Locale.ROOT, "%.2f ± %.2f", micros, error);
         }
     }
 
@@ -43,7 +44,7 @@ final class ComponentFloors {
                 .timeUnit(TimeUnit.MICROSECONDS)
                 .forks(1)
                 .jvmArgs(jvmArgs.toArray(new String[0]))
-                .warmupIterations(Math.max(1, seconds / 2))
+                .warmupIterations(Math.max(2, seconds))
                 .warmupTime(TimeValue.seconds(1))
                 .measurementIterations(Math.max(1, seconds))
                 .measurementTime(TimeValue.seconds(1))
