@@ -355,7 +355,8 @@ public final class BenchMain {
             // our job beside DJL's per-record and batched predictors in the same Kafka job; runs sized like the pipeline
             // suite's (about --seconds of work at the raw b=32 rate) unless --events says
             int events = fixedEvents > 0 ? fixedEvents
-                    : events(limit.getOrDefault(32, RawOrtBenchmark.measure(loaded, inputs.images(), 32, 2, 1, 3)), runSeconds);
+                    : events(limit.containsKey(32) ? limit.get(32) : RawOrtBenchmark.measure(loaded, inputs.images(), 32, 2, 1, 3),
+                            runSeconds);
             md.append(PeersSuite.run(broker, model, name, inputs, new PeersSuite.Settings(events, warmupRuns,
                     Integer.parseInt(args.getOrDefault("runs", "3")), Double.parseDouble(args.getOrDefault("latency-rate", "0")),
                     runSeconds, Integer.parseInt(args.getOrDefault("latency-repeats", "3"))), pipe));
