@@ -42,6 +42,9 @@ final class ComponentsSuite {
     /** Runs the suite; returns its Markdown section. */
     static String run(CeilingSuite ceiling, Settings settings, Path out, PrintWriter pipe) throws Exception {
         ceiling.warmUp(List.of(CeilingSuite.Job.BATCHED), settings.events(), settings.warmupRuns());
+        // the same run unprofiled right before: how much the profiler itself slows the run it samples
+        PipelineRun.Result plain = ceiling.runOnce(CeilingSuite.Job.BATCHED, settings.events());
+        BenchMain.record(pipe, TrivialModel.NAME, "components unprofiled", CeilingSuite.BATCH, 10, plain);
         Path jfr = out.resolve("components-" + TrivialModel.NAME + ".jfr");
         PipelineRun.Result r;
         String profiler;
@@ -50,7 +53,7 @@ final class ComponentsSuite {
             r = ceiling.runOnce(CeilingSuite.Job.BATCHED, settings.events());
         }
         BenchMain.record(pipe, TrivialModel.NAME, "components batched", CeilingSuite.BATCH, 10, r);
-        BenchMain.log("components: profiled run %.1f/s; attributing %s", r.throughput(), jfr);
+        BenchMain.log("components: unprofiled run %.1f/s, profiled run %.1f/s; attributing %s", plain.throughput(), r.throughput(), jfr);
         CpuComponents.Summary s = CpuComponents.attribute(jfr, r.windowFromMs(), r.windowToMs(), r.windowResults(),
                 settings.intervalNanos());
         Files.writeString(out.resolve("components-unattributed.txt"), CpuComponents.unattributed(s, 60));
@@ -74,11 +77,11 @@ final class ComponentsSuite {
         double seconds = (r.windowToMs() - r.windowFromMs()) / 1000.0;
         double coresBusy = (s.pipelineSamples() + s.harness()) * (settings.intervalNanos() / 1e9) / seconds;
         StringBuilder md = new StringBuilder(String.format(Locale.ROOT, "## CPU per record by component (%s, micro-batched, b=%d)%n%n"
-                + "One run of %d preloaded events at %.1f img/s under %s, every %.1f ms of a thread's CPU; samples from the "
-                + "run's measurement window (the middle 80 %% of results by completion time: %d results in %.1f s, %.2f cores "
+                + "One run of %d preloaded events at %.1f img/s (the same run unprofiled just before: %.1f img/s) under %s, "
+                + "every %.1f ms of a thread's CPU; samples from the run's measurement window (the middle 80 %% of results by completion time: %d results in %.1f s, %.2f cores "
                 + "busy) divided by those results. The harness (broker, producer, results reader) is left out; the floor is "
                 + "JMH's µs per record for that piece alone, one thread.%n%n", TrivialModel.NAME, CeilingSuite.BATCH, settings.events(),
-                r.throughput(), profiler, settings.intervalNanos() / 1e6, r.windowResults(), seconds, coresBusy));
+                r.throughput(), plain.throughput(), profiler, settings.intervalNanos() / 1e6, r.windowResults(), seconds, coresBusy));
         md.append(CpuComponents.table(s, floorText));
         for (Component c : Component.values()) {
             System.out.printf(Locale.ROOT, "%s component=%s us_per_record=%.2f%n", LINE, c.name().toLowerCase(Locale.ROOT),
@@ -94,8 +97,8 @@ final class ComponentsSuite {
                 + "compiler): **%.1f µs per record**, so one core feeds at most **%.0f img/s** to whatever runs the model.%n",
                 around, perCore));
         System.out.printf(Locale.ROOT, "%s around_model_us_per_record=%.2f per_core_img_per_s=%.0f pipeline_us_per_record=%.2f "
-                + "ort_us_per_record=%.2f throughput_img_per_s=%.1f%n", LINE, around, perCore, s.microsPerRecord(s.pipelineSamples()),
-                s.microsPerRecord(s.samplesOf(Component.ORT)), r.throughput());
+                + "ort_us_per_record=%.2f throughput_img_per_s=%.1f unprofiled_img_per_s=%.1f%n", LINE, around, perCore,
+                s.microsPerRecord(s.pipelineSamples()), s.microsPerRecord(s.samplesOf(Component.ORT)), r.throughput(), plain.throughput());
         md.append(String.format(Locale.ROOT, "%n**Estimate, not a measurement, of what a GPU would see**: with the model's "
                 + "run off the CPU, each record still costs the CPU %.1f µs here, so the pipeline can feed an accelerator at "
                 + "most %.0f img/s per core (%.0f on this machine's %d), whatever the accelerator's own rate.", around, perCore,
