@@ -3,6 +3,7 @@ package io.mlpstream.bench;
 import one.profiler.AsyncProfiler;
 
 import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 
 /**
@@ -35,6 +36,20 @@ final class AsyncProfile implements AutoCloseable {
                     + refused.getMessage(), refused);
         }
         this.event = started;
+    }
+
+    /**
+     * Starts and stops the profiler once, discarding what it recorded: its first start in a JVM sets the JIT compiling
+     * again (a profiled run of the ceiling job right after warm-ups lost ~30 % of its throughput to the compiler threads),
+     * so the harness does it before the warm-up runs, which then absorb that.
+     */
+    static void prime(Path scratchDir, long intervalNanos) throws IOException {
+        Path scratch = Files.createTempFile(scratchDir, "async-profiler-prime", ".jfr");
+        try (AsyncProfile p = new AsyncProfile(scratch, intervalNanos)) {
+            BenchMain.log("async-profiler %s primed (event %s)", p.version(), p.event());
+        } finally {
+            Files.deleteIfExists(scratch);
+        }
     }
 
     /** The sampling event in use, e.g. "cpu". */
