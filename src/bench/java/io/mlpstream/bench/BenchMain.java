@@ -34,12 +34,18 @@ import java.util.TreeMap;
  *   <li>baselines: the same job with batching off (batch.max-size=1) and the naive per-record map job;</li>
  *   <li>latency: end-to-end percentiles at 70 % of the maximum sustainable rate (an open-loop ramp with a live producer), against the p99 target;</li>
  *   <li>sweep: batch.max-size × batch.max-delay at that load;</li>
- *   <li>profile: JFR over one batched and one per-record run, summarised by component.</li>
+ *   <li>profile: JFR over one batched and one per-record run, summarised by component;</li>
+ *   <li>ceiling: the framework's ceiling, the batched job and the naive per-record map around a model that costs
+ *       nothing ({@link CeilingSuite}; once, whatever {@code --models} says);</li>
+ *   <li>components: µs of CPU per record by component of that batched job, from async-profiler, beside JMH floors, and
+ *       the CPU around the model per record ({@link ComponentsSuite}; once);</li>
+ *   <li>peers: the job beside DJL per record and DJL batched in the same Kafka job ({@link PeersSuite}).</li>
  * </ul>
  * Usage: {@code BenchMain --models mixer-digits,models/fullsize/mixer-s16 [--batch-sizes 1,4,8,16,32,64]
- * [--suites raw,pipeline,bracketed,decompose,interleave,preprocess,baselines,profile,latency,sweep] [--gap-ms 50] [--sweep-models a,b] [--raw-seconds 8] [--seconds 15]
+ * [--suites raw,pipeline,bracketed,decompose,interleave,preprocess,baselines,profile,latency,sweep,ceiling,components,peers] [--gap-ms 50] [--sweep-models a,b] [--raw-seconds 8] [--seconds 15]
  * [--checkpoint-interval "1 s"] [--in-flight 2] [--latency-batch 32] [--latency-delay 10] [--latency-rate img/s] [--events N] [--warmup-runs 3] [--jvm-warmup seconds] [--latency-repeats 3] [--job "k=v;k=v"]
- * [--variants "k=v;k=v|k=v"] [--pairs 2] [--out target/bench]}
+ * [--variants "k=v;k=v|k=v"] [--pairs 2] [--runs 3] [--ceiling-jobs batched,naive] [--profile-interval-ms 1] [--jmh-seconds 3]
+ * [--jmh-only regex] [--gpu-raw img/s] [--out target/bench]}
  */
 public final class BenchMain {
     private final Map<String, String> args;
@@ -71,6 +77,9 @@ public final class BenchMain {
         inFlight = args.getOrDefault("in-flight", "2");
         fixedEvents = Integer.parseInt(args.getOrDefault("events", "0"));
         extraOptions.putAll(jobOptions(args.getOrDefault("job", "")));
+        if (suites.contains("peers")) {
+            log("%s, started first (it must create the JVM's OrtEnvironment)", DjlClassifier.startEngine());
+        }
         md.append("Machine: ").append(Runtime.getRuntime().availableProcessors()).append(" cores, JDK ")
                 .append(System.getProperty("java.version")).append(", ").append(System.getProperty("os.name")).append(' ')
                 .append(System.getProperty("os.arch")).append(". Date: ").append(LocalDate.now())
@@ -80,12 +89,45 @@ public final class BenchMain {
                 PrintWriter raw = csv("raw.csv", "model,batch,callers,threads,images_per_s");
                 PrintWriter pipe = csv("pipeline.csv", "model,mode,batch,delay_ms,offered_per_s,throughput_per_s,e2e_p50_ms,e2e_p95_ms,e2e_p99_ms,inference_p99_ms,mean_batch")) {
             jvmWarmUp(broker, Double.parseDouble(args.getOrDefault("jvm-warmup", "0")));
-            for (String model : models) {
-                benchmarkModel(broker, model, sizes, suites, rawSeconds, runSeconds, raw, pipe);
+            if (suites.contains("ceiling") || suites.contains("components")) {
+                frameworkCeiling(broker, suites, pipe);
+            }
+            if (suites.stream().anyMatch(s -> !FRAMEWORK_SUITES.contains(s))) {
+                for (String model : models) {
+                    benchmarkModel(broker, model, sizes, suites, rawSeconds, runSeconds, raw, pipe);
+                }
             }
         }
         Files.writeString(out.resolve("results.md"), md.toString());
         System.out.println(md);
+    }
+
+    /**
+     * The suites on the trivial model, once whatever {@code --models} says: {@code ceiling} (the batched job beside the
+     * naive per-record map) and {@code components} (per-record CPU by component from a profile, beside JMH floors).
+     */
+    private void frameworkCeiling(EmbeddedKafkaBroker broker, Set<String> suites, PrintWriter pipe) throws Exception {
+        CeilingSuite ceiling = CeilingSuite.onTrivialModel(broker);
+        int events = fixedEvents > 0 ? fixedEvents : CeilingSuite.DEFAULT_EVENTS;
+        int warmupRuns = Integer.parseInt(args.getOrDefault("warmup-runs", "3"));
+        int runs = Integer.parseInt(args.getOrDefault("runs", "3"));
+        log("== framework ceiling: %s, %d events a run", ceiling.model(), events);
+        long profileInterval = (long) (Double.parseDouble(args.getOrDefault("profile-interval-ms", "1")) * 1e6);
+        if (suites.contains("components")) {
+            AsyncProfile.prime(out, profileInterval); // before the warm-up runs, which absorb the recompilation it sets off
+        }
+        if (suites.contains("ceiling")) {
+            List<CeilingSuite.Job> jobs = CeilingSuite.Job.parse(args.getOrDefault("ceiling-jobs", "batched,naive"));
+            ceiling.warmUp(jobs, events, warmupRuns);
+            md.append(ceiling.measure(jobs, events, warmupRuns, runs, pipe));
+            warmupRuns = 0; // the JVM has run the batched job already
+        }
+        if (suites.contains("components")) {
+            md.append(ComponentsSuite.run(ceiling, new ComponentsSuite.Settings(events, warmupRuns, profileInterval,
+                    Integer.parseInt(args.getOrDefault("jmh-seconds", "3")), args.get("jmh-only"),
+                    Double.parseDouble(args.getOrDefault("gpu-raw", "0"))), out, pipe));
+        }
+        Files.writeString(out.resolve("results.md"), md.toString());
     }
 
     /**
@@ -312,6 +354,17 @@ public final class BenchMain {
                     .append(JfrProfile.summary(naiveJfr)).append('\n');
         }
 
+        if (suites.contains("peers")) {
+            // our job beside DJL's per-record and batched predictors in the same Kafka job; runs sized like the pipeline
+            // suite's (about --seconds of work at the raw b=32 rate) unless --events says
+            int events = fixedEvents > 0 ? fixedEvents
+                    : events(limit.containsKey(32) ? limit.get(32) : RawOrtBenchmark.measure(loaded, inputs.images(), 32, 2, 1, 3),
+                            runSeconds);
+            md.append(PeersSuite.run(broker, model, name, inputs, new PeersSuite.Settings(events, warmupRuns,
+                    Integer.parseInt(args.getOrDefault("runs", "3")), Double.parseDouble(args.getOrDefault("latency-rate", "0")),
+                    runSeconds, Integer.parseInt(args.getOrDefault("latency-repeats", "3"))), pipe));
+        }
+
         // Latency under load: the job's batch settings (defaults 32 / 10 ms) at 70 % of the maximum rate they sustain
         // with a live rate-limited producer. A preloaded run drains a backlog that was produced before the job started,
         // so its throughput does not pay for producing and appending the events; here the producer and the broker's
@@ -440,7 +493,7 @@ public final class BenchMain {
     }
 
     /** The middle value; the mean of the two middle ones for an even count. */
-    private static double median(List<Double> values) {
+    static double median(List<Double> values) {
         List<Double> sorted = values.stream().sorted().toList();
         int n = sorted.size();
         return n % 2 == 1 ? sorted.get(n / 2) : (sorted.get(n / 2 - 1) + sorted.get(n / 2)) / 2;
@@ -450,6 +503,8 @@ public final class BenchMain {
         return out.resolve("profile-" + model + "-latency.jfr");
     }
 
+    /** Suites that run once on the trivial model rather than per {@code --models} entry. */
+    private static final Set<String> FRAMEWORK_SUITES = Set.of("ceiling", "components");
     private static final Set<String> PIPELINE_SUITES = Set.of("pipeline", "bracketed", "decompose", "baselines", "profile", "latency", "sweep");
     private static String checkpointInterval = "1 s";
     private static String inFlight = "2";
@@ -457,7 +512,7 @@ public final class BenchMain {
     /** --job k=v;k=v: more job options for every run (e.g. Kafka client properties to compare). */
     private static final Map<String, String> extraOptions = new LinkedHashMap<>();
 
-    private static Map<String, String> batched(String model, int batch, int delayMs) {
+    static Map<String, String> batched(String model, int batch, int delayMs) {
         Map<String, String> o = new LinkedHashMap<>();
         o.put("job.checkpoint-interval", checkpointInterval);
         o.put("model.name", model);
@@ -507,7 +562,7 @@ public final class BenchMain {
         return (int) Math.min(12_000, Math.max(400, expectedRate * seconds));
     }
 
-    private void record(PrintWriter csv, String model, String mode, int batch, int delay, PipelineRun.Result r) {
+    static void record(PrintWriter csv, String model, String mode, int batch, int delay, PipelineRun.Result r) {
         csv.printf(Locale.ROOT, "%s,%s,%d,%d,%.2f,%.2f,%.2f,%.2f,%.2f,%.2f,%.2f%n", model, mode, batch, delay, r.offeredRate(),
                 r.throughput(), r.e2eP50() / 1000.0, r.e2eP95() / 1000.0, r.e2eP99() / 1000.0, r.inferenceP99() / 1000.0, r.meanBatch());
         csv.flush();

@@ -41,12 +41,19 @@ import java.util.function.BiConsumer;
  * own timestamps, not from start-up or checkpoint visibility.
  */
 final class PipelineRun {
+    /** Kafka client ids of the harness's own producer and results reader. */
+    static final String HARNESS_PRODUCER = "bench-producer";
+    static final String HARNESS_READER = "bench-reader";
     private static int runs;
 
-    /** What one run measured. Latencies in µs. */
+    /**
+     * What one run measured. Latencies in µs. Throughput is measured over the middle 80 % of the results by completion
+     * time: {@code windowResults} results completed from {@code windowFromMs} to {@code windowToMs} (epoch ms), the
+     * window a profile of the run is cut to.
+     */
     record Result(int events, int tagged, int deadLetters, double throughput, long e2eP50, long e2eP95, long e2eP99,
             long inferenceP99, double meanBatch, double offeredRate, long[] e2eSamples, String stages, long lastFifthIngestP50,
-            double inferenceMeanUs) {
+            double inferenceMeanUs, long windowFromMs, long windowToMs, int windowResults) {
 
         /**
          * Whether the job kept up with the offered rate: it completed (nearly) as fast as events were offered, and
@@ -225,7 +232,7 @@ final class PipelineRun {
         double inferenceMean = Arrays.stream(inference, tagged / 10, tagged - tagged / 10).average().orElse(Double.NaN);
         return new Result(events, tagged, deadLetters, throughput, lat.at(50), lat.at(95), lat.at(99), inf.at(99),
                 (double) batchSum / Math.max(1, tagged), rate, Arrays.copyOfRange(e2e, skip, tagged), stages, lastFifthIngestP50,
-                inferenceMean);
+                inferenceMean, sorted[lo], sorted[hi], hi - lo);
     }
 
     /** "stage p50/p99 ms" for each (name, samples) pair, over the same events as the e2e percentiles. */
@@ -259,6 +266,7 @@ final class PipelineRun {
 
     private static KafkaProducer<byte[], byte[]> producer(String bootstrap) {
         Properties p = KafkaTestUtils.producerProperties(bootstrap);
+        p.put("client.id", HARNESS_PRODUCER); // names its network thread, which a profile leaves out of the pipeline
         // Not idempotent: on a just-created topic the idempotent producer's sequence reset after a
         // NOT_LEADER retry made the broker reject whole batches (OutOfOrderSequenceException, 747 of
         // 20,000 records lost in a run). One request in flight keeps retries in order and duplicate-free.
@@ -273,6 +281,7 @@ final class PipelineRun {
     private static KafkaConsumer<byte[], byte[]> consumer(String bootstrap, String... topics) {
         Properties p = new Properties();
         p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+        p.put(ConsumerConfig.CLIENT_ID_CONFIG, HARNESS_READER);
         p.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
         p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
         KafkaConsumer<byte[], byte[]> c = new KafkaConsumer<>(p, new ByteArrayDeserializer(), new ByteArrayDeserializer());
