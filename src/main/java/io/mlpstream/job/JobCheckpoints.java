@@ -38,6 +38,32 @@ final class JobCheckpoints {
         }
     }
 
+    /**
+     * Whether the job directory's retained checkpoints were taken reading what the job reads now ({@link
+     * InputTopicIdentity}). They are not when the topic was deleted and created again or is now on another Kafka cluster
+     * (a fresh broker on the same address): their offsets would skip or repeat records of the new topic; nor when the job
+     * now reads in another consumer group, or bounded after an unbounded run. Nor can it be known when they carry no
+     * record of their input. Such checkpoints are deleted and the job starts fresh; when Kafka does not say which topic
+     * it is now, they are resumed.
+     */
+    private static boolean takenOnThisInput(String jobDirectory, InferenceJobSpec spec) {
+        Optional<String> now = InputTopicIdentity.of(spec);
+        if (now.isEmpty()) {
+            return true;
+        }
+        Optional<String> recorded = RetainedCheckpoints.inputTopic(jobDirectory);
+        if (recorded.isPresent() && recorded.get().equals(now.get())) {
+            return true;
+        }
+        LOG.warn("The retained checkpoints in {} were taken reading {}, but the job now reads {} (Kafka cluster/topic/topic id, "
+                + "consumer group, bounded): they are not this job's to resume, so they are deleted and the job starts from "
+                + "kafka.starting-offsets (job.resume-from=PATH resumes a checkpoint regardless)", jobDirectory,
+                recorded.orElse("an input they carry no record of"), now.get());
+        RetainedCheckpoints.deleteRuns(jobDirectory);
+        RetainedCheckpoints.writeInputTopic(jobDirectory, now.get());
+        return false;
+    }
+
     /** Configures checkpoint storage, retention and the restore point of the job about to be built on {@code env}. */
     static Plan configure(StreamExecutionEnvironment env, InferenceJobSpec spec) {
         ReadableConfig current = env.getConfiguration();
@@ -59,6 +85,9 @@ final class JobCheckpoints {
             if (jobDirectory != null) {
                 RetainedCheckpoints.deleteEmptyRuns(jobDirectory);
                 Optional<RetainedCheckpoints.Checkpoint> latest = RetainedCheckpoints.latest(jobDirectory);
+                if (latest.isPresent() && !takenOnThisInput(jobDirectory, spec)) {
+                    latest = Optional.empty();
+                }
                 if (latest.isPresent()) {
                     resumedFrom = latest.get().directory().toString();
                     c.set(StateRecoveryOptions.SAVEPOINT_PATH, resumedFrom);
@@ -69,6 +98,11 @@ final class JobCheckpoints {
         } else if (!spec.jobResumeFrom().equals(InferenceJobSpec.RESUME_NONE)) {
             resumedFrom = spec.jobResumeFrom();
             c.set(StateRecoveryOptions.SAVEPOINT_PATH, resumedFrom); // a user's savepoint: never claimed, never deleted
+        }
+        if (jobDirectory != null && resumedFrom == null && spec.jobResumeFrom().equals(InferenceJobSpec.RESUME_LATEST)) {
+            // a fresh start: what this run checkpoints belongs to the input topic as it is now
+            String directory = jobDirectory;
+            InputTopicIdentity.of(spec).ifPresent(id -> RetainedCheckpoints.writeInputTopic(directory, id));
         }
         env.configure(c);
         Plan plan = new Plan(jobDirectory, resumedFrom);

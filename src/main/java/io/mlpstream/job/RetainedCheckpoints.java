@@ -1,11 +1,17 @@
 package io.mlpstream.job;
 
+import org.apache.flink.core.fs.FSDataInputStream;
+import org.apache.flink.core.fs.FSDataOutputStream;
 import org.apache.flink.core.fs.FileStatus;
 import org.apache.flink.core.fs.FileSystem;
 import org.apache.flink.core.fs.Path;
 
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
 import java.util.Comparator;
 import java.util.Optional;
 import java.util.regex.Matcher;
@@ -20,8 +26,11 @@ import java.util.regex.Pattern;
  * <p>Works on any Flink file system the client can reach (file://, s3://, ...).
  */
 public final class RetainedCheckpoints {
+    private static final Logger LOG = LoggerFactory.getLogger(RetainedCheckpoints.class);
     private static final Pattern CHECKPOINT = Pattern.compile("chk-(\\d+)");
     private static final String METADATA = "_metadata";
+    /** File beside the runs naming the input topic their checkpoints were taken on. */
+    private static final String INPUT_TOPIC = "input-topic";
 
     private RetainedCheckpoints() {}
 
@@ -72,6 +81,57 @@ public final class RetainedCheckpoints {
     private static final Comparator<Checkpoint> NEWEST_FIRST = Comparator.comparingLong(Checkpoint::modifiedAtMs)
             .thenComparingLong(Checkpoint::number)
             .reversed();
+
+    /** The input topic the job directory's checkpoints were taken on ({@link #writeInputTopic}), if recorded. */
+    public static Optional<String> inputTopic(String jobDirectory) {
+        Path marker = new Path(jobDirectory, INPUT_TOPIC);
+        try {
+            FileSystem fs = marker.getFileSystem();
+            if (!fs.exists(marker)) {
+                return Optional.empty();
+            }
+            try (FSDataInputStream in = fs.open(marker)) {
+                return Optional.of(new String(in.readAllBytes(), StandardCharsets.UTF_8).strip());
+            }
+        } catch (IOException e) {
+            return Optional.empty();
+        }
+    }
+
+    /**
+     * Records the input topic the job directory's checkpoints are taken on (a small file beside the runs). Best effort: a
+     * directory the client cannot write to gets no record, and its checkpoints are then not resumed automatically.
+     */
+    public static void writeInputTopic(String jobDirectory, String identity) {
+        Path marker = new Path(jobDirectory, INPUT_TOPIC);
+        try {
+            FileSystem fs = marker.getFileSystem();
+            try (FSDataOutputStream out = fs.create(marker, FileSystem.WriteMode.OVERWRITE)) {
+                out.write(identity.getBytes(StandardCharsets.UTF_8));
+            }
+        } catch (IOException e) {
+            LOG.warn("Could not record the input topic of the checkpoints in {} ({}): a later submission will not resume "
+                    + "them by itself", jobDirectory, e.toString());
+        }
+    }
+
+    /** Deletes every run directory under {@code jobDirectory} (their checkpoints no longer apply). Best effort. */
+    public static void deleteRuns(String jobDirectory) {
+        try {
+            Path root = new Path(jobDirectory);
+            FileSystem fs = root.getFileSystem();
+            if (!fs.exists(root)) {
+                return;
+            }
+            for (FileStatus run : list(fs, root)) {
+                if (run.isDir()) {
+                    fs.delete(run.getPath(), true);
+                }
+            }
+        } catch (IOException e) {
+            // leftovers cost disk space only
+        }
+    }
 
     /**
      * Deletes the run directories under {@code jobDirectory} that hold no completed checkpoint (left by runs that

@@ -105,8 +105,9 @@ class ImageInferenceITCase {
             assertThat(r.variables()).containsEntry("<" + InferenceMetrics.MODEL + ">", "mixer-digits")
                     .containsEntry("<" + InferenceMetrics.VERSION + ">", "1")
                     .containsEntry("<operator_name>", ImageInference.DEFAULT_NAME);
-            assertThat(r.logicalScope()).endsWith(".operator." + InferenceMetrics.GROUP + "." + InferenceMetrics.MODEL + "."
-                    + InferenceMetrics.VERSION);
+            // the per-stage failure counters one group further down, with the stage as a variable too
+            assertThat(r.logicalScope()).containsPattern("\\.operator\\." + InferenceMetrics.GROUP + "\\." + InferenceMetrics.MODEL
+                    + "\\." + InferenceMetrics.VERSION + "(\\." + InferenceMetrics.STAGE + ")?$");
         });
         assertThat(resmlp).allSatisfy(r -> assertThat(r.variables()).containsEntry("<model>", "resmlp-digits"));
         Registered tagged = mixer.stream().filter(r -> r.name().equals(InferenceMetrics.IMAGES_TAGGED)).findFirst().orElseThrow();

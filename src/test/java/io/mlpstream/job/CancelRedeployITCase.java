@@ -97,6 +97,35 @@ class CancelRedeployITCase {
     }
 
     @Test
+    void aCheckpointTakenOnADeletedTopicIsNotResumedOnTheNewTopicOfTheSameName() throws Exception {
+        Held held = cancelWhileTwentyRecordsAreHeld("recreated");
+        try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, KAFKA.bootstrapServers()))) {
+            admin.deleteTopics(List.of(held.topics.input)).all().get(60, TimeUnit.SECONDS);
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+            while (admin.listTopics().names().get(30, TimeUnit.SECONDS).contains(held.topics.input)) {
+                assertThat(System.nanoTime()).as("topic %s deleted", held.topics.input).isLessThan(deadline);
+                Thread.sleep(100); // polling the broker's topic deletion
+            }
+        }
+        KAFKA.createTopics(2, held.topics.input);
+        produce(held.topics, 100, 20); // e-100 .. e-119, 10 per partition: the old checkpoint's offsets would skip them all
+        JobClient second = submit(held.options(Map.of("batch.max-delay", "20 ms")));
+        try (CommittedKeyWatcher watcher = new CommittedKeyWatcher(KAFKA.bootstrapServers(), held.topics.results)) {
+            watcher.awaitDistinctKeys(20, Duration.ofSeconds(120), () -> FlinkMiniCluster.notRunning(second));
+        } finally {
+            FlinkMiniCluster.cancel(second);
+        }
+        List<String> ids = new ArrayList<>();
+        for (int i = 100; i < 120; i++) {
+            ids.add("e-" + i);
+        }
+        DeliveryAudit audit = DeliveryAudit.of(ids,
+                KafkaTestUtils.drainAllRecordsFromTopic(KAFKA.bootstrapServers(), held.topics.results, true));
+        System.out.printf("the input topic deleted and created again, then a resubmission: %s%n", audit);
+        assertThat(audit.exactlyOnce()).as("%s", audit).isTrue();
+    }
+
+    @Test
     void fiveCancelAndRedeployCyclesDuringOneStreamLoseAndDuplicateNothing() throws Exception {
         Topics topics = Topics.create("cycles");
         List<String> ids = JobFixtures.digitEventIds(STREAM_EVENTS, digits);

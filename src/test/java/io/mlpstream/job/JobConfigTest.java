@@ -125,7 +125,7 @@ class JobConfigTest {
         // 48 in-flight 120 KB JPEGs are 5.7 MB of async-operator state: above the in-memory storage's 5 MB per task
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
         InferenceJob.build(env, spec(Map.of("job.checkpoint-dir", "file:///tmp/mlpstream-ckpt-test",
-                "kafka.transactional-id-prefix", "tagger-7")));
+                "kafka.transactional-id-prefix", "tagger-7", "job.resume-from", "none")));
         assertThat(env.getConfiguration().get(CheckpointingOptions.CHECKPOINT_STORAGE)).isEqualTo("filesystem");
         assertThat(env.getConfiguration().get(CheckpointingOptions.CHECKPOINTS_DIRECTORY))
                 .isEqualTo("file:///tmp/mlpstream-ckpt-test/tagger-7");

@@ -65,4 +65,19 @@ class RetainedCheckpointsTest {
         assertThat(base.resolve("job-a/run-2")).doesNotExist();
         assertThat(base.resolve("job-a/run-3")).doesNotExist();
     }
+
+    @Test
+    void theInputTopicOfTheCheckpointsIsRecordedBesideTheRunsAndDeletingTheRunsKeepsIt() throws IOException {
+        assertThat(RetainedCheckpoints.inputTopic(jobDirectory())).isEmpty();
+        checkpoint("run-1", 4, 1_000);
+        RetainedCheckpoints.writeInputTopic(jobDirectory(), "cluster-a/images/topic-id-1");
+        assertThat(RetainedCheckpoints.inputTopic(jobDirectory())).contains("cluster-a/images/topic-id-1");
+
+        RetainedCheckpoints.deleteRuns(jobDirectory());
+        RetainedCheckpoints.writeInputTopic(jobDirectory(), "cluster-b/images/topic-id-2");
+
+        assertThat(RetainedCheckpoints.latest(jobDirectory())).isEmpty();
+        assertThat(base.resolve("job-a/run-1")).doesNotExist();
+        assertThat(RetainedCheckpoints.inputTopic(jobDirectory())).contains("cluster-b/images/topic-id-2");
+    }
 }

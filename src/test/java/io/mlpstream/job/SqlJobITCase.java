@@ -183,7 +183,7 @@ class SqlJobITCase {
                 + InferenceMetrics.VERSION + ".1.";
         Map<String, Metric> metrics = DemoMetrics.collected();
         for (String name : InferenceMetrics.ALL) {
-            assertThat(metrics.keySet()).as("metric %s", name).anyMatch(id -> id.endsWith(scope + name));
+            assertThat(metrics.keySet()).as("metric %s among %s", name, metrics.keySet()).anyMatch(id -> id.endsWith(scope + name));
         }
         long tagged = metrics.entrySet().stream().filter(e -> e.getKey().endsWith(scope + InferenceMetrics.IMAGES_TAGGED))
                 .mapToLong(e -> ((Counter) e.getValue()).getCount()).sum();
