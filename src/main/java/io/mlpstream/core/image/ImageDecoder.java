@@ -23,7 +23,8 @@ import javax.imageio.event.IIOReadWarningListener;
  * that source region, which skips copying the columns outside it (640x480 q90 to the 224 crop of a
  * 256 resize: decode + resize 4.3-4.5 -> 3.9-4.1 ms per image, BENCHMARKS.md). The region always
  * runs to the bottom row, so libjpeg still reads all scan data and a truncated file is still refused.
- * PNGs are decoded whole (the inflate dominates and cannot skip anything).
+ * PNGs are decoded whole (the inflate dominates and cannot skip anything), plain ones ({@link LeanPng}: 8-bit
+ * grey, grey + alpha, RGB, RGBA, not interlaced) without ImageIO, to the same image ImageIO gives.
  *
  * <p>With a {@link TurboJpeg} decoder ({@link JpegDecoding}), JPEGs are decoded whole through libjpeg-turbo's
  * TurboJPEG API instead: the same pixels, with decode + resize 16 % cheaper than ImageIO's window.
@@ -106,6 +107,12 @@ public final class ImageDecoder {
             BufferedImage fast = turbo.decode(encoded, guard);
             if (fast != null) {
                 return DecodedImage.whole(fast);
+            }
+        }
+        if (format == ImageFormat.PNG) {
+            BufferedImage lean = LeanPng.decode(encoded, guard.maxPixels());
+            if (lean != null) {
+                return DecodedImage.whole(lean);
             }
         }
         try (CheckedImage checked = guard.open(encoded)) {
