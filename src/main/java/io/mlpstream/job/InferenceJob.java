@@ -150,6 +150,9 @@ public final class InferenceJob {
             env.setParallelism(spec.jobParallelism());
         }
         env.setMaxParallelism(spec.jobMaxParallelism());
+        // No operator of this job changes or keeps a record it has emitted or received (the async operator copies its
+        // inputs itself when objects are reused), so chained operators may pass records on without a copy.
+        env.getConfig().enableObjectReuse();
         if (spec.jobCheckpointInterval().toMillis() > 0) {
             env.enableCheckpointing(spec.jobCheckpointInterval().toMillis(), CheckpointingMode.EXACTLY_ONCE);
         }
