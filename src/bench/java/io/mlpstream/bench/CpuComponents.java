@@ -121,7 +121,7 @@ final class CpuComponents {
                 "io.mlpstream.core.image.ExifTranspose", "io.mlpstream.core.image.TurboJpeg", "io.mlpstream.core.image.CmykJpeg",
                 "io.mlpstream.core.image.ByteArrayImageInputStream", "io.mlpstream.core.image.PixelConversion",
                 "io.mlpstream.core.image.InterleavedBytes", "io.mlpstream.core.image.DecodedImage", "io.mlpstream.core.image.CheckedImage",
-                "io.mlpstream.core.image.ImageHeader", "javax.imageio.", "com.sun.imageio.",
+                "io.mlpstream.core.image.ImageHeader", "io.mlpstream.core.image.LeanPng", "javax.imageio.", "com.sun.imageio.",
                 "com.sun.jna.", "libturbojpeg");
         rule(Component.PREPROCESS, "io.mlpstream.core.image.", "io.mlpstream.core.inference.ImageTranslator.writeInput",
                 "ai.djl.modality.cv.");
