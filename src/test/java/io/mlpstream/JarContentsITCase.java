@@ -37,7 +37,8 @@ class JarContentsITCase {
     void theJobJarBundlesTheConnectorAndOnnxRuntimeButNeitherFlinkNorTheDemo() throws IOException {
         List<String> entries = entries(jar(name -> name.endsWith("-job.jar")));
         assertThat(entries).contains("io/mlpstream/job/FlinkJobMain.class", "ai/onnxruntime/OrtSession.class",
-                "org/apache/flink/connector/kafka/sink/KafkaSink.class", "mlpstream/models/mixer-digits/model.json");
+                "org/apache/flink/connector/kafka/sink/KafkaSink.class", "mlpstream/models/mixer-digits/model.json",
+                "org/HdrHistogram/Histogram.class");
         assertThat(entries).noneMatch(e -> e.startsWith("io/mlpstream/demo/"))
                 .noneMatch(e -> e.startsWith("mlpstream/data/"))
                 .noneMatch(e -> e.startsWith("kafka/server/")) // the broker (kafka-clients has kafka/kafka-version.properties)

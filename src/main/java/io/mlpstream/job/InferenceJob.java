@@ -5,10 +5,10 @@ import io.mlpstream.core.model.ModelSource;
 import io.mlpstream.flink.ImageInference;
 import io.mlpstream.flink.InferenceFailure;
 import io.mlpstream.flink.Prediction;
-import io.mlpstream.job.metrics.LatencyAggregate;
+import io.mlpstream.job.metrics.LatencyMerge;
+import io.mlpstream.job.metrics.LatencyPartials;
 import io.mlpstream.job.metrics.LatencyReportFunction;
 import io.mlpstream.job.metrics.LatencySample;
-import io.mlpstream.job.metrics.LatencySamples;
 import io.mlpstream.job.metrics.ResultLatencies;
 import io.mlpstream.job.serde.DeadLetterSerializer;
 import io.mlpstream.job.serde.ImageEventCodec;
@@ -60,7 +60,8 @@ public final class InferenceJob {
     public static final String UID_RESULT_LATENCIES = "result-latencies";
     public static final String UID_FAILURE_LATENCIES = "failure-latencies";
     public static final String UID_OUTCOME_TIMESTAMPS = "outcome-timestamps";
-    public static final String UID_METRICS_WINDOW = "latency-window";
+    public static final String UID_LATENCY_PARTIALS = "latency-partials";
+    public static final String UID_METRICS_WINDOW = "latency-window-merge";
     public static final String UID_METRICS_SINK = "metrics-sink";
 
     private InferenceJob() {}
@@ -192,9 +193,13 @@ public final class InferenceJob {
                 .assignTimestampsAndWatermarks(WatermarkStrategy.<LatencySample>forBoundedOutOfOrderness(Duration.ofSeconds(1))
                         .withTimestampAssigner((s, ts) -> s.decidedAtMs))
                 .uid(UID_OUTCOME_TIMESTAMPS)
+                // each subtask summarises its own outcomes per window; only the summaries meet in the one window task
+                .transform("latency summaries", PrimitiveArrayTypeInfo.BYTE_PRIMITIVE_ARRAY_TYPE_INFO,
+                        new LatencyPartials(spec.metricsWindow()))
+                .uid(UID_LATENCY_PARTIALS)
                 .windowAll(TumblingEventTimeWindows.of(spec.metricsWindow()))
-                .aggregate(new LatencyAggregate(), new LatencyReportFunction(modelName),
-                        TypeInformation.of(LatencySamples.class), TypeInformation.of(LatencySamples.class),
+                .aggregate(new LatencyMerge(), new LatencyReportFunction(modelName),
+                        PrimitiveArrayTypeInfo.BYTE_PRIMITIVE_ARRAY_TYPE_INFO, PrimitiveArrayTypeInfo.BYTE_PRIMITIVE_ARRAY_TYPE_INFO,
                         PrimitiveArrayTypeInfo.BYTE_PRIMITIVE_ARRAY_TYPE_INFO)
                 .uid(UID_METRICS_WINDOW)
                 .name("latency percentiles")

@@ -6,8 +6,8 @@ import org.apache.flink.streaming.api.functions.windowing.ProcessAllWindowFuncti
 import org.apache.flink.streaming.api.windowing.windows.TimeWindow;
 import org.apache.flink.util.Collector;
 
-/** Turns a window's samples into an encoded {@code LatencyReport}. */
-public final class LatencyReportFunction extends ProcessAllWindowFunction<LatencySamples, byte[], TimeWindow> {
+/** Turns a window's merged {@link LatencySummary} (encoded) into an encoded {@code LatencyReport}. */
+public final class LatencyReportFunction extends ProcessAllWindowFunction<byte[], byte[], TimeWindow> {
     private static final long serialVersionUID = 1L;
 
     private final String modelName;
@@ -17,10 +17,11 @@ public final class LatencyReportFunction extends ProcessAllWindowFunction<Latenc
     }
 
     @Override
-    public void process(Context context, Iterable<LatencySamples> elements, Collector<byte[]> out) {
-        for (LatencySamples samples : elements) {
+    public void process(Context context, Iterable<byte[]> elements, Collector<byte[]> out) {
+        for (byte[] summary : elements) {
             TimeWindow w = context.window();
-            out.collect(LatencyReportSerializer.encode(LatencyReports.of(samples, w.getStart(), w.getEnd(), modelName)));
+            out.collect(LatencyReportSerializer.encode(
+                    LatencyReports.of(LatencySummary.decode(summary), w.getStart(), w.getEnd(), modelName)));
         }
     }
 }
