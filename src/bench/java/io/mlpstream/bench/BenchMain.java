@@ -39,10 +39,11 @@ import java.util.TreeMap;
  *       nothing ({@link CeilingSuite}; once, whatever {@code --models} says);</li>
  *   <li>components: µs of CPU per record by component of that batched job, from async-profiler, beside JMH floors, and
  *       the CPU around the model per record ({@link ComponentsSuite}; once);</li>
- *   <li>peers: the job beside DJL per record and DJL batched in the same Kafka job ({@link PeersSuite}).</li>
+ *   <li>peers: the job beside DJL per record and DJL batched in the same Kafka job ({@link PeersSuite});</li>
+ *   <li>sql: jobs/digits-tagging.sql (ML_PREDICT with the mlpstream provider) beside the DataStream job ({@link SqlSuite}).</li>
  * </ul>
  * Usage: {@code BenchMain --models mixer-digits,models/fullsize/mixer-s16 [--batch-sizes 1,4,8,16,32,64]
- * [--suites raw,pipeline,bracketed,decompose,interleave,preprocess,baselines,profile,latency,sweep,ceiling,components,peers] [--gap-ms 50] [--sweep-models a,b] [--raw-seconds 8] [--seconds 15]
+ * [--suites raw,pipeline,bracketed,decompose,interleave,preprocess,baselines,profile,latency,sweep,ceiling,components,peers,sql] [--gap-ms 50] [--sweep-models a,b] [--raw-seconds 8] [--seconds 15]
  * [--checkpoint-interval "1 s"] [--in-flight 2] [--latency-batch 32] [--latency-delay 10] [--latency-rate img/s] [--events N] [--warmup-runs 3] [--jvm-warmup seconds] [--latency-repeats 3] [--job "k=v;k=v"]
  * [--variants "k=v;k=v|k=v"] [--pairs 2] [--runs 3] [--ceiling-jobs batched,naive] [--profile-interval-ms 1] [--jmh-seconds 3]
  * [--jmh-only regex] [--gpu-raw img/s] [--out target/bench]}
@@ -363,6 +364,15 @@ public final class BenchMain {
             md.append(PeersSuite.run(broker, model, name, inputs, new PeersSuite.Settings(events, warmupRuns,
                     Integer.parseInt(args.getOrDefault("runs", "3")), Double.parseDouble(args.getOrDefault("latency-rate", "0")),
                     runSeconds, Integer.parseInt(args.getOrDefault("latency-repeats", "3"))), pipe));
+        }
+
+        if (suites.contains("sql")) {
+            // jobs/digits-tagging.sql beside the Kafka job on the DataStream API, alternating; runs sized like the peers'
+            int events = fixedEvents > 0 ? fixedEvents
+                    : events(limit.containsKey(32) ? limit.get(32) : RawOrtBenchmark.measure(loaded, inputs.images(), 32, 2, 1, 3),
+                            runSeconds);
+            md.append(SqlSuite.run(broker, model, name, inputs, 32, 10, new SqlSuite.Settings(events, warmupRuns,
+                    Integer.parseInt(args.getOrDefault("runs", "3"))), pipe));
         }
 
         // Latency under load: the job's batch settings (defaults 32 / 10 ms) at 70 % of the maximum rate they sustain

@@ -73,6 +73,27 @@ final class PipelineRun {
      */
     static Result run(EmbeddedKafkaBroker broker, BenchInputs.Inputs inputs, int events, double rate,
             Map<String, String> options, BiConsumer<StreamExecutionEnvironment, InferenceJobSpec> jobBuilder) throws Exception {
+        return runSubmitted(broker, inputs, events, rate, options, (o, name) -> {
+            InferenceJobSpec spec = InferenceJobSpec.from(JobConfig.load(null, o));
+            StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
+            jobBuilder.accept(env, spec);
+            return env.executeAsync(name);
+        });
+    }
+
+    /** Submits a job that reads and writes the topics the options name (the Kafka job's option keys). */
+    @FunctionalInterface
+    interface Submitter {
+        JobClient submit(Map<String, String> options, String jobName) throws Exception;
+    }
+
+    /**
+     * One run of whatever job {@code submitter} starts; the options it gets are {@code options} completed with the run's
+     * topics, broker, transactional id prefix and, unless given, parallelism 2, checkpoints every second and a checkpoint
+     * directory.
+     */
+    static Result runSubmitted(EmbeddedKafkaBroker broker, BenchInputs.Inputs inputs, int events, double rate,
+            Map<String, String> options, Submitter submitter) throws Exception {
         int n = ++runs;
         String in = "bench-in-" + n;
         String out = "bench-out-" + n;
@@ -91,7 +112,7 @@ final class PipelineRun {
         o.putIfAbsent("job.checkpoint-interval", "1 s");
         o.putIfAbsent("job.parallelism", "2");
         o.putIfAbsent("job.checkpoint-dir", LocalCheckpoints.temporaryDirectory());
-        InferenceJobSpec spec = InferenceJobSpec.from(JobConfig.load(null, o));
+        InferenceJobSpec.from(JobConfig.load(null, o)); // refuses bad options before anything is produced
 
         try (KafkaProducer<byte[], byte[]> producer = producer(broker.bootstrapServers())) {
             if (rate <= 0) {
@@ -101,9 +122,7 @@ final class PipelineRun {
                 producer.flush();
                 checkSends();
             }
-            StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
-            jobBuilder.accept(env, spec);
-            JobClient job = env.executeAsync("bench-" + n);
+            JobClient job = submitter.submit(o, "bench-" + n);
             try {
                 awaitRunning(job);
                 Thread feeder = null;
