@@ -5,6 +5,7 @@ import io.mlpstream.core.image.ImageDecoder;
 import io.mlpstream.core.image.ImageRejectedException;
 import io.mlpstream.core.image.PreprocessSpec;
 import io.mlpstream.core.image.Preprocessor;
+import io.mlpstream.core.inference.BatchInference;
 import io.mlpstream.core.inference.Classification;
 import io.mlpstream.core.inference.ImageTranslator;
 import io.mlpstream.core.model.Device;
@@ -126,21 +127,8 @@ public class ComponentBenchmarks {
     }
 
     private Prediction<KafkaRecord> prediction(KafkaRecord element, Classification c) {
-        Prediction<KafkaRecord> p = new Prediction<>();
-        p.setElement(element);
-        p.setModelName(card.name());
-        p.setModelVersion(card.versionOrDefault());
-        p.setModelSha256(card.sha256());
-        p.setLabels(c.labels());
-        p.setClassIndices(c.classIndices());
-        p.setScores(c.scores());
-        p.setBatchSize(BATCH);
-        p.setQueueWaitUs(1_000);
-        p.setPreprocessUs(100);
-        p.setInferenceUs(500);
-        p.setIngestedAtUs(System.currentTimeMillis() * 1_000);
-        p.setCompletedAtUs(System.currentTimeMillis() * 1_000 + 2_000);
-        return p;
+        long now = System.currentTimeMillis() * 1_000;
+        return Prediction.of(element, card, c, new BatchInference.Timings(BATCH, 1_000_000, 100_000, 500_000, now + 2_000), now);
     }
 
     /** Avro decode of one ImageEvent (single-object encoding), as the operator and the results serializer do. */

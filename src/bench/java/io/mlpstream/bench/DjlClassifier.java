@@ -1,5 +1,6 @@
 package io.mlpstream.bench;
 
+import io.mlpstream.core.inference.BatchInference;
 import io.mlpstream.core.model.LoadedModel;
 import io.mlpstream.core.model.ModelCard;
 import io.mlpstream.core.model.ModelSource;
@@ -116,21 +117,8 @@ final class DjlClassifier implements AutoCloseable {
             indices[i] = classIndex.getOrDefault(labels[i], -1);
             scores[i] = (float) top.get(i).getProbability();
         }
-        Prediction<KafkaRecord> p = new Prediction<>();
-        p.setElement(record);
-        p.setModelName(card.name());
-        p.setModelVersion(card.versionOrDefault());
-        p.setModelSha256(card.sha256());
-        p.setLabels(labels);
-        p.setClassIndices(indices);
-        p.setScores(scores);
-        p.setBatchSize(batchSize);
-        p.setQueueWaitUs(0);
-        p.setPreprocessUs(loadUs);
-        p.setInferenceUs(predictUs);
-        p.setIngestedAtUs(ingestedAtUs);
-        p.setCompletedAtUs(completedAtUs);
-        return p;
+        return Prediction.of(record, card, new io.mlpstream.core.inference.Classification(labels, indices, scores),
+                new BatchInference.Timings(batchSize, 0, loadUs * 1_000, predictUs * 1_000, completedAtUs), ingestedAtUs);
     }
 
     @Override

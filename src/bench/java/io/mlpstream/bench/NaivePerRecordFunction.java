@@ -72,21 +72,7 @@ final class NaivePerRecordFunction extends ProcessFunction<KafkaRecord, Predicti
         inference.infer(inference.prepare(List.of(item)), new BatchInference.Outcomes() {
             @Override
             public void classified(int index, Classification c, BatchInference.Timings t) {
-                Prediction<KafkaRecord> p = new Prediction<>();
-                p.setElement(record);
-                p.setModelName(card.name());
-                p.setModelVersion(card.versionOrDefault());
-                p.setModelSha256(card.sha256());
-                p.setLabels(c.labels());
-                p.setClassIndices(c.classIndices());
-                p.setScores(c.scores());
-                p.setBatchSize(t.batchSize());
-                p.setQueueWaitUs(t.queueWaitNanos() / 1_000);
-                p.setPreprocessUs(t.preprocessNanos() / 1_000);
-                p.setInferenceUs(t.inferenceNanos() / 1_000);
-                p.setIngestedAtUs(item.ingestedAtMicros());
-                p.setCompletedAtUs(t.completedAtMicros());
-                out.collect(p);
+                out.collect(Prediction.of(record, card, c, t, item.ingestedAtMicros()));
             }
 
             @Override

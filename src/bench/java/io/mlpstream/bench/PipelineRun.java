@@ -73,18 +73,17 @@ final class PipelineRun {
      */
     static Result run(EmbeddedKafkaBroker broker, BenchInputs.Inputs inputs, int events, double rate,
             Map<String, String> options, BiConsumer<StreamExecutionEnvironment, InferenceJobSpec> jobBuilder) throws Exception {
-        return runSubmitted(broker, inputs, events, rate, options, (o, name) -> {
-            InferenceJobSpec spec = InferenceJobSpec.from(JobConfig.load(null, o));
+        return runSubmitted(broker, inputs, events, rate, options, (spec, o, name) -> {
             StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
             jobBuilder.accept(env, spec);
             return env.executeAsync(name);
         });
     }
 
-    /** Submits a job that reads and writes the topics the options name (the Kafka job's option keys). */
+    /** Submits a job that reads and writes the topics the options name (the Kafka job's option keys; spec: parsed). */
     @FunctionalInterface
     interface Submitter {
-        JobClient submit(Map<String, String> options, String jobName) throws Exception;
+        JobClient submit(InferenceJobSpec spec, Map<String, String> options, String jobName) throws Exception;
     }
 
     /**
@@ -112,7 +111,8 @@ final class PipelineRun {
         o.putIfAbsent("job.checkpoint-interval", "1 s");
         o.putIfAbsent("job.parallelism", "2");
         o.putIfAbsent("job.checkpoint-dir", LocalCheckpoints.temporaryDirectory());
-        InferenceJobSpec.from(JobConfig.load(null, o)); // refuses bad options before anything is produced
+        // parsed before any event is produced, so bad options fail fast
+        InferenceJobSpec spec = InferenceJobSpec.from(JobConfig.load(null, o));
 
         try (KafkaProducer<byte[], byte[]> producer = producer(broker.bootstrapServers())) {
             if (rate <= 0) {
@@ -122,7 +122,7 @@ final class PipelineRun {
                 producer.flush();
                 checkSends();
             }
-            JobClient job = submitter.submit(o, "bench-" + n);
+            JobClient job = submitter.submit(spec, o, "bench-" + n);
             try {
                 awaitRunning(job);
                 Thread feeder = null;

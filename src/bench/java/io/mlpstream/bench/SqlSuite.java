@@ -2,6 +2,7 @@ package io.mlpstream.bench;
 
 import io.mlpstream.demo.EmbeddedKafkaBroker;
 import io.mlpstream.job.InferenceJob;
+import io.mlpstream.job.InferenceJobSpec;
 import io.mlpstream.sql.SqlScript;
 
 import org.apache.flink.configuration.CheckpointingOptions;
@@ -44,7 +45,7 @@ final class SqlSuite {
     private SqlSuite() {}
 
     /** Starts the script's INSERT job on the local MiniCluster with the run's topics and settings. */
-    static JobClient submitSql(Map<String, String> o, String jobName) throws Exception {
+    static JobClient submitSql(InferenceJobSpec spec, Map<String, String> o, String jobName) throws Exception {
         Map<String, String> fixed = new LinkedHashMap<>();
         for (String key : SHARED_KEYS) {
             if (o.containsKey(key)) {

@@ -260,21 +260,7 @@ public final class InferenceEngine<T, H> implements AutoCloseable {
     }
 
     private Prediction<T> prediction(BatchItem<T> item, Classification c, BatchInference.Timings t) {
-        Prediction<T> p = new Prediction<>();
-        p.setElement(item.element());
-        p.setModelName(card.name());
-        p.setModelVersion(card.versionOrDefault());
-        p.setModelSha256(card.sha256());
-        p.setLabels(c.labels());
-        p.setClassIndices(c.classIndices());
-        p.setScores(c.scores());
-        p.setBatchSize(t.batchSize());
-        p.setQueueWaitUs(t.queueWaitNanos() / 1_000);
-        p.setPreprocessUs(t.preprocessNanos() / 1_000);
-        p.setInferenceUs(t.inferenceNanos() / 1_000);
-        p.setIngestedAtUs(item.ingestedAtMicros());
-        p.setCompletedAtUs(t.completedAtMicros());
-        return p;
+        return Prediction.of(item.element(), card, c, t, item.ingestedAtMicros());
     }
 
     /** Never leave a handle waiting, never let a worker thread die silently. */

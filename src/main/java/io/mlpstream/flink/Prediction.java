@@ -1,5 +1,9 @@
 package io.mlpstream.flink;
 
+import io.mlpstream.core.inference.BatchInference;
+import io.mlpstream.core.inference.Classification;
+import io.mlpstream.core.model.ModelCard;
+
 import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.api.common.typeinfo.Types;
 
@@ -33,6 +37,29 @@ public class Prediction<T> {
     private long completedAtUs;
 
     public Prediction() {}
+
+    /**
+     * What the model {@code card} describes said of {@code element}: {@code c}'s labels, class indices and scores, and
+     * the timings of its run ({@code t}'s nanoseconds as microseconds); {@code ingestedAtUs} is when the element reached
+     * the operator (epoch µs).
+     */
+    public static <T> Prediction<T> of(T element, ModelCard card, Classification c, BatchInference.Timings t, long ingestedAtUs) {
+        Prediction<T> p = new Prediction<>();
+        p.setElement(element);
+        p.setModelName(card.name());
+        p.setModelVersion(card.versionOrDefault());
+        p.setModelSha256(card.sha256());
+        p.setLabels(c.labels());
+        p.setClassIndices(c.classIndices());
+        p.setScores(c.scores());
+        p.setBatchSize(t.batchSize());
+        p.setQueueWaitUs(t.queueWaitNanos() / 1_000);
+        p.setPreprocessUs(t.preprocessNanos() / 1_000);
+        p.setInferenceUs(t.inferenceNanos() / 1_000);
+        p.setIngestedAtUs(ingestedAtUs);
+        p.setCompletedAtUs(t.completedAtMicros());
+        return p;
+    }
 
     /** The Flink type of a prediction about elements of {@code elementType}. */
     public static <T> TypeInformation<Prediction<T>> typeInfo(TypeInformation<T> elementType) {
